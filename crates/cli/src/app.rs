@@ -1,0 +1,47 @@
+//! The composition root: the command line, and which command runs for it.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::exit::FAILURE;
+
+/// nodemend keeps Kubernetes nodes on cloud VM scale sets healthy, and explains why a cluster,
+/// node pool or node is in a failed state.
+#[derive(Debug, Parser)]
+#[command(
+    name = "nodemend",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+#[command(
+    after_help = "Examples:\n  nodemend explain QuotaExceeded\n  nodemend explain --list\n\nRun `nodemend <command> --help` for the details of a command."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Explain an Azure/AKS error code: what causes it and how to fix it.
+    Explain(commands::explain::ExplainArgs),
+}
+
+/// Parses the command line, runs the command, and turns its outcome into an exit status:
+/// 0 success, 1 the command failed, 2 a usage error or an unknown code.
+pub(crate) fn main() -> ExitCode {
+    let Cli { command } = Cli::parse();
+    let result = match command {
+        Command::Explain(args) => commands::explain::run(args),
+    };
+    match result {
+        Ok(outcome) => outcome.code(),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(FAILURE)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! Documented exit statuses, so scripts can tell "found a problem" from "could not run".
+
+use std::process::ExitCode;
+
+/// What a command's outcome means to a calling script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Everything asked for was done or found.
+    Success,
+    /// The input named something nodemend does not know (e.g. an unknown error code); the
+    /// same status clap uses for a usage error.
+    NotFound,
+}
+
+impl Outcome {
+    pub(crate) fn code(self) -> ExitCode {
+        match self {
+            Self::Success => ExitCode::SUCCESS,
+            Self::NotFound => ExitCode::from(2),
+        }
+    }
+}
+
+/// Status for a command that failed to run (bad file, unreachable API...).
+pub(crate) const FAILURE: u8 = 1;

@@ -1,0 +1,16 @@
+//! nodemend-core: the model, the decisions and the error-code catalog of nodemend.
+//!
+//! This crate does no IO and never reads the clock: adapters collect a snapshot of the world
+//! into the types of [`model`], pure functions here decide what to do, and adapters act.
+//! Anything that needs the time takes `now` as an argument.
+//!
+//! Where to start:
+//! - [`model`]: cluster → agent pools → VMs ↔ Kubernetes nodes.
+//! - [`ProviderId`]: how a node names its VM.
+//! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
+
+pub mod catalog;
+pub mod model;
+mod provider_id;
+
+pub use provider_id::{ProviderId, ProviderIdError, SCHEME as PROVIDER_ID_SCHEME};
