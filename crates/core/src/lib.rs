@@ -10,7 +10,13 @@
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
 
 pub mod catalog;
+#[cfg(test)]
+mod fixtures;
+pub mod health;
 pub mod model;
+pub mod planner;
+pub mod policy;
 mod provider_id;
+pub mod repair;
 
 pub use provider_id::{ProviderId, ProviderIdError, SCHEME as PROVIDER_ID_SCHEME};

@@ -1,0 +1,317 @@
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::fixtures::{NodeFixture, node, t};
+use crate::policy::RawPolicy;
+use crate::repair::{Phase, Repair};
+
+fn fleet<'a>(
+    nodes: &'a [NodeView],
+    repairs: &'a [Repair],
+    states: &'a BTreeMap<String, ProvisioningState>,
+) -> Fleet<'a> {
+    Fleet {
+        synced: true,
+        nodes,
+        repairs,
+        pool_states: states,
+    }
+}
+
+fn starts(plan: &Plan) -> Vec<&str> {
+    plan.decisions
+        .iter()
+        .filter_map(|d| match d {
+            Decision::Start { node, .. } => Some(node.as_str()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn skip_of<'a>(plan: &'a Plan, name: &str) -> Option<&'a SkipReason> {
+    plan.decisions.iter().find_map(|d| match d {
+        Decision::Skip { node, reason } if node == name => Some(reason),
+        _ => None,
+    })
+}
+
+fn pool_of(size: usize, pool: &str) -> Vec<NodeView> {
+    (0..size)
+        .map(|i| node(&format!("{pool}-{i}")).in_pool(pool))
+        .collect()
+}
+
+#[test]
+fn starts_a_repair_for_a_node_past_the_threshold() {
+    let mut nodes = pool_of(5, "np1");
+    nodes[2] = nodes[2].clone().not_ready_since(t(0));
+    let states = BTreeMap::new();
+    let policy = Policy::default();
+    let early = plan(t(299), fleet(&nodes, &[], &states), &policy);
+    assert!(starts(&early).is_empty());
+    assert_eq!(
+        early.wake_at,
+        Some(t(300)),
+        "wakes exactly when the node crosses the threshold"
+    );
+    let due = plan(t(300), fleet(&nodes, &[], &states), &policy);
+    assert_eq!(starts(&due), ["np1-2"]);
+    assert_eq!(
+        due.pools["np1"],
+        PoolHealth {
+            unhealthy: 1,
+            total: 5
+        }
+    );
+}
+
+#[test]
+fn nothing_happens_before_the_caches_are_synced() {
+    let nodes = vec![node("a").not_ready_since(t(0)), node("b")];
+    let states = BTreeMap::new();
+    let mut f = fleet(&nodes, &[], &states);
+    f.synced = false;
+    let p = plan(t(10_000), f, &Policy::default());
+    assert!(p.decisions.is_empty());
+    assert!(!p.may_act(None));
+}
+
+#[test]
+fn a_storm_holds_the_pool_and_says_so() {
+    let mut nodes = pool_of(4, "np1");
+    nodes.extend(pool_of(6, "np2"));
+    for n in nodes.iter_mut().take(2) {
+        *n = n.clone().not_ready_since(t(0));
+    }
+    let states = BTreeMap::new();
+    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    assert!(starts(&p).is_empty());
+    assert!(p.decisions.contains(&Decision::Hold {
+        scope: Scope::Pool("np1".into()),
+        unhealthy: 2,
+        total: 4,
+        limit: Limit::Percent(35),
+    }));
+    assert!(!p.may_act(Some("np1")));
+    assert!(p.may_act(Some("np2")));
+}
+
+#[test]
+fn a_cluster_wide_storm_holds_everything() {
+    let nodes: Vec<NodeView> = (0..10)
+        .map(|i| {
+            let n = node(&format!("n{i}")).in_pool(&format!("p{i}"));
+            if i < 4 { n.not_ready_since(t(0)) } else { n }
+        })
+        .collect();
+    let states = BTreeMap::new();
+    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    assert!(p.held.contains(&Scope::Cluster));
+    assert!(starts(&p).is_empty());
+}
+
+#[test]
+fn skip_rules_name_their_reason() {
+    let sick = |name: &str| node(name).in_pool("np1").not_ready_since(t(0));
+    let nodes = vec![
+        sick("opted").labelled(OPT_OUT_LABEL, OPT_OUT_VALUE),
+        sick("scaling").tainted(AUTOSCALER_DELETE_TAINT),
+        sick("shut").tainted(SHUTDOWN_TAINT),
+        sick("cordoned").cordoned(),
+    ];
+    let mut all = nodes.clone();
+    all.extend(pool_of(20, "np1"));
+    let states = BTreeMap::new();
+    let p = plan(t(600), fleet(&all, &[], &states), &Policy::default());
+    assert_eq!(skip_of(&p, "opted"), Some(&SkipReason::OptedOut));
+    assert_eq!(skip_of(&p, "scaling"), Some(&SkipReason::ScalingDown));
+    assert_eq!(skip_of(&p, "shut"), Some(&SkipReason::ShutDown));
+    assert_eq!(skip_of(&p, "cordoned"), Some(&SkipReason::CordonedByOthers));
+    assert!(starts(&p).is_empty());
+    assert!(
+        skip_of(&p, "opted")
+            .unwrap()
+            .to_string()
+            .contains("nodemend.io/auto-repair=disabled")
+    );
+}
+
+#[test]
+fn pools_being_upgraded_or_disabled_are_left_alone() {
+    let mut nodes = pool_of(5, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    let states = BTreeMap::from([("NP1".to_owned(), ProvisioningState::Upgrading)]);
+    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    assert_eq!(
+        skip_of(&p, "np1-0"),
+        Some(&SkipReason::PoolChanging {
+            state: "Upgrading".into()
+        })
+    );
+
+    let disabled = serde_json::from_str::<RawPolicy>(r#"{"pools": {"np1": {"enabled": false}}}"#)
+        .unwrap()
+        .resolve()
+        .unwrap();
+    let none = BTreeMap::new();
+    let p = plan(t(600), fleet(&nodes, &[], &none), &disabled);
+    assert_eq!(skip_of(&p, "np1-0"), Some(&SkipReason::PoolDisabled));
+}
+
+#[test]
+fn a_single_node_cluster_needs_permission() {
+    let nodes = vec![node("only").not_ready_since(t(0))];
+    let states = BTreeMap::new();
+    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    assert_eq!(skip_of(&p, "only"), Some(&SkipReason::SingleNodeCluster));
+    let allow = serde_json::from_str::<RawPolicy>(r#"{"allowSingleNode": true}"#)
+        .unwrap()
+        .resolve()
+        .unwrap();
+    assert_eq!(
+        starts(&plan(t(600), fleet(&nodes, &[], &states), &allow)),
+        ["only"]
+    );
+}
+
+#[test]
+fn earlier_repairs_back_off_or_block() {
+    let mut nodes = pool_of(5, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    let states = BTreeMap::new();
+    let mut done = Repair::new("np1-0", Some("np1".into()), t(-1000));
+    done.phase = Phase::Succeeded { at: t(500) };
+    let p = plan(
+        t(600),
+        fleet(&nodes, std::slice::from_ref(&done), &states),
+        &Policy::default(),
+    );
+    assert_eq!(
+        skip_of(&p, "np1-0"),
+        Some(&SkipReason::BackingOff { until: t(1100) })
+    );
+    assert_eq!(p.wake_at, Some(t(1100)));
+    assert_eq!(
+        starts(&plan(
+            t(1100),
+            fleet(&nodes, std::slice::from_ref(&done), &states),
+            &Policy::default()
+        )),
+        ["np1-0"]
+    );
+
+    let mut gave_up = done.clone();
+    gave_up.phase = Phase::GaveUp { at: t(500) };
+    let p = plan(
+        t(99_999),
+        fleet(&nodes, &[gave_up], &states),
+        &Policy::default(),
+    );
+    assert_eq!(skip_of(&p, "np1-0"), Some(&SkipReason::GaveUpBefore));
+}
+
+#[test]
+fn a_running_repair_is_not_started_twice_and_fills_a_slot() {
+    let mut nodes = pool_of(10, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(10));
+    let running = Repair::new("np1-0", Some("np1".into()), t(300));
+    let states = BTreeMap::new();
+    let p = plan(
+        t(600),
+        fleet(&nodes, &[running], &states),
+        &Policy::default(),
+    );
+    assert!(starts(&p).is_empty());
+    assert_eq!(
+        skip_of(&p, "np1-1"),
+        Some(&SkipReason::PoolBusyRepairing { running: 1, max: 1 })
+    );
+}
+
+fn arb_fleet() -> impl Strategy<Value = (Vec<NodeView>, Vec<Repair>)> {
+    let nodes = prop::collection::vec(
+        (
+            0usize..3,
+            prop::bool::weighted(0.3),
+            prop::bool::weighted(0.1),
+        ),
+        1..40,
+    );
+    nodes.prop_flat_map(|spec| {
+        let nodes: Vec<NodeView> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, (pool, sick, cordoned))| {
+                let mut n = node(&format!("n{i}")).in_pool(&format!("p{pool}"));
+                if *sick {
+                    n = n.not_ready_since(t(0));
+                }
+                if *cordoned {
+                    n = n.cordoned();
+                }
+                n
+            })
+            .collect();
+        let len = nodes.len();
+        let repairs = prop::collection::vec(0..len, 0..4).prop_map(move |idx| {
+            let mut seen = std::collections::BTreeSet::new();
+            idx.into_iter()
+                .filter(|i| seen.insert(*i))
+                .map(|i| Repair::new(format!("n{i}"), Some(format!("p{}", i % 3)), t(100)))
+                .collect::<Vec<_>>()
+        });
+        (Just(nodes), repairs)
+    })
+}
+
+fn arb_policy() -> impl Strategy<Value = Policy> {
+    (1u32..4, 1u32..6, 0u8..101).prop_map(|(pool_max, cluster_max, pct)| {
+        let raw = format!(
+            r#"{{"maxConcurrent": {cluster_max}, "maxUnhealthy": "{pct}%", "defaults": {{"maxConcurrent": {pool_max}, "maxUnhealthy": "{pct}%"}}}}"#
+        );
+        serde_json::from_str::<RawPolicy>(&raw).unwrap().resolve().unwrap()
+    })
+}
+
+proptest! {
+    /// Never more repairs than allowed, per pool and in the cluster, counting the running ones.
+    #[test]
+    fn never_exceeds_the_concurrency_limits((nodes, repairs) in arb_fleet(), policy in arb_policy()) {
+        let states = BTreeMap::new();
+        let p = plan(t(600), fleet(&nodes, &repairs, &states), &policy);
+        let running: Vec<Option<String>> = repairs.iter().map(|r| r.pool.clone()).collect();
+        let started: Vec<Option<String>> = p.decisions.iter().filter_map(|d| match d {
+            Decision::Start { pool, .. } => Some(pool.clone()),
+            _ => None,
+        }).collect();
+        let all: Vec<&Option<String>> = running.iter().chain(&started).collect();
+        prop_assert!(started.is_empty() || all.len() <= policy.max_concurrent as usize);
+        for pool in ["p0", "p1", "p2"] {
+            let in_pool = all.iter().filter(|p| p.as_deref() == Some(pool)).count();
+            let new = started.iter().filter(|p| p.as_deref() == Some(pool)).count();
+            prop_assert!(new == 0 || in_pool <= policy.pool(Some(pool)).max_concurrent as usize);
+        }
+    }
+
+    /// Never a repair in a pool, or a cluster, that is over its unhealthy cap.
+    #[test]
+    fn never_starts_above_the_unhealthy_cap((nodes, repairs) in arb_fleet(), policy in arb_policy()) {
+        let states = BTreeMap::new();
+        let p = plan(t(600), fleet(&nodes, &repairs, &states), &policy);
+        let sick = |pool: Option<&str>| nodes.iter().filter(|n| {
+            pool.is_none_or(|p| n.pool.as_deref() == Some(p)) && n.ready() != crate::model::ConditionStatus::True
+        }).count();
+        let size = |pool: &str| nodes.iter().filter(|n| n.pool.as_deref() == Some(pool)).count();
+        for d in &p.decisions {
+            if let Decision::Start { pool, .. } = d {
+                let pool = pool.as_deref().unwrap();
+                prop_assert!(policy.max_unhealthy.allows(sick(None), nodes.len()));
+                prop_assert!(policy.pool(Some(pool)).max_unhealthy.allows(sick(Some(pool)), size(pool)));
+                prop_assert!(p.may_act(Some(pool)));
+            }
+        }
+    }
+}
