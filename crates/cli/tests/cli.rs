@@ -37,12 +37,20 @@ fn explain_prints_cause_and_next_steps() {
     for heading in ["Likely causes", "What to do", "  1. ", "Docs: https://"] {
         assert!(text.contains(heading), "missing {heading:?} in:\n{text}");
     }
-    assert!(text.contains("$ kubectl"), "remedy should carry commands:\n{text}");
+    assert!(
+        text.contains("$ kubectl"),
+        "remedy should carry commands:\n{text}"
+    );
 }
 
 #[test]
 fn explain_json_has_the_documented_fields() {
-    let out = nodemend(&["explain", "TooManyVMRedeploymentRequests", "--format", "json"]);
+    let out = nodemend(&[
+        "explain",
+        "TooManyVMRedeploymentRequests",
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(value["code"], "TooManyVMRedeploymentRequests");
@@ -50,7 +58,11 @@ fn explain_json_has_the_documented_fields() {
     assert!(value["causes"].as_array().is_some_and(|c| !c.is_empty()));
     let remedy = value["remedy"].as_array().expect("remedy is an array");
     assert!(remedy.iter().all(|step| step["step"].is_string()));
-    assert!(value["docs"].as_str().is_some_and(|d| d.starts_with("https://")));
+    assert!(
+        value["docs"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("https://"))
+    );
 }
 
 #[test]
@@ -79,7 +91,10 @@ fn an_unknown_code_exits_2_with_suggestions() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stdout(&out).is_empty());
     let err = stderr(&out);
-    assert!(err.contains("\"QuotaExeeded\" is not a code nodemend knows"), "{err}");
+    assert!(
+        err.contains("\"QuotaExeeded\" is not a code nodemend knows"),
+        "{err}"
+    );
     assert!(err.contains("QuotaExceeded"), "no suggestion in: {err}");
     assert!(err.contains("did you mean"), "{err}");
 
@@ -88,7 +103,11 @@ fn an_unknown_code_exits_2_with_suggestions() {
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(value["error"], "unknown code");
     assert!(
-        value["suggestions"].as_array().unwrap().iter().any(|s| s == "QuotaExceeded"),
+        value["suggestions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s == "QuotaExceeded"),
         "{value}"
     );
 }
@@ -108,17 +127,31 @@ fn list_shows_every_code_in_a_table() {
     let mut lines = text.lines();
     let header = lines.next().unwrap();
     assert!(header.starts_with("CODE") && header.contains("CATEGORY") && header.contains("CAUSE"));
-    let body: Vec<&str> = text.lines().skip(1).filter(|l| !l.ends_with(" codes")).collect();
+    let body: Vec<&str> = text
+        .lines()
+        .skip(1)
+        .filter(|l| !l.ends_with(" codes"))
+        .collect();
     assert!(body.len() >= 66, "only {} rows", body.len());
     for code in AUTO_REPAIR_CODES {
-        assert!(body.iter().any(|l| l.starts_with(code)), "{code} not listed");
+        assert!(
+            body.iter().any(|l| l.starts_with(code)),
+            "{code} not listed"
+        );
     }
     assert!(text.trim_end().ends_with(&format!("{} codes", body.len())));
 }
 
 #[test]
 fn list_filters_by_category_and_renders_json() {
-    let out = nodemend(&["explain", "--list", "--category", "quota", "--format", "json"]);
+    let out = nodemend(&[
+        "explain",
+        "--list",
+        "--category",
+        "quota",
+        "--format",
+        "json",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
     let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let entries = value.as_array().unwrap();
@@ -128,7 +161,10 @@ fn list_filters_by_category_and_renders_json() {
 
     let out = nodemend(&["explain", "--list", "--category", "bogus"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("auto-repair"), "should list the categories");
+    assert!(
+        stderr(&out).contains("auto-repair"),
+        "should list the categories"
+    );
 }
 
 #[test]
@@ -140,7 +176,11 @@ fn exit_codes_of_the_custom_script_extension_are_explained() {
     assert_eq!(value["entry"]["code"], "OutboundConnFailVMExtensionError");
 
     let out = nodemend(&["explain", "--exit-code", "50"]);
-    assert!(stdout(&out).starts_with("Linux CSE exit code 50"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("Linux CSE exit code 50"),
+        "{}",
+        stdout(&out)
+    );
 
     let out = nodemend(&["explain", "--exit-code", "99999"]);
     assert_eq!(out.status.code(), Some(2));
@@ -153,7 +193,10 @@ fn usage_errors_exit_2_and_help_has_examples() {
     let out = nodemend(&["explain", "--help"]);
     assert!(out.status.success());
     let help = stdout(&out);
-    assert!(help.contains("Examples:") && help.contains("nodemend explain"), "{help}");
+    assert!(
+        help.contains("Examples:") && help.contains("nodemend explain"),
+        "{help}"
+    );
     let out = nodemend(&["--help"]);
     assert!(stdout(&out).contains("explain"));
 }

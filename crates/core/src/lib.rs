@@ -10,9 +10,11 @@
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
 
 pub mod catalog;
+pub mod drain;
 #[cfg(test)]
 mod fixtures;
 pub mod health;
+pub mod index;
 pub mod model;
 pub mod planner;
 pub mod policy;

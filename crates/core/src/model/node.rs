@@ -26,6 +26,8 @@ pub struct Taint {
 pub struct NodeView {
     /// Node name.
     pub name: String,
+    /// The node object's UID, so events attach to this incarnation of the node.
+    pub uid: Option<String>,
     /// `spec.providerID` as the node carries it (parse it with [`crate::ProviderId`]).
     pub provider_id: Option<String>,
     /// Agent pool, from the AKS pool label.
@@ -49,6 +51,7 @@ impl NodeView {
     pub fn new(name: impl Into<String>) -> Self {
         Self {
             name: name.into(),
+            uid: None,
             provider_id: None,
             pool: None,
             labels: Default::default(),

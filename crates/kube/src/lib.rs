@@ -1,0 +1,17 @@
+//! nodemend-kube: nodemend's Kubernetes adapter, on kube-rs.
+//!
+//! It translates and acts; it does not decide. Start with [`watch`] (node and lease watches
+//! feeding the core index), then the actions: [`cordon`], [`drain`], [`events`], the
+//! `NodeRepair` records ([`crd`], [`records`]) and [`leader`] election.
+
+pub mod cordon;
+pub mod crd;
+pub mod drain;
+mod error;
+pub mod events;
+pub mod leader;
+pub mod node;
+pub mod records;
+pub mod watch;
+
+pub use error::{Error, Result};
