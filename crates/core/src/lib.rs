@@ -8,7 +8,9 @@
 //! - [`model`]: cluster → agent pools → VMs ↔ Kubernetes nodes.
 //! - [`ProviderId`]: how a node names its VM.
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
+//! - [`alert`]: alert rules over archived events and NotReady nodes.
 
+pub mod alert;
 pub mod catalog;
 pub mod drain;
 #[cfg(test)]
