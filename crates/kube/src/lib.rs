@@ -2,8 +2,10 @@
 //!
 //! It translates and acts; it does not decide. Start with [`watch`] (node and lease watches
 //! feeding the core index), then the actions: [`cordon`], [`drain`], [`events`], the
-//! `NodeRepair` records ([`crd`], [`records`]) and [`leader`] election.
+//! `NodeRepair` records ([`crd`], [`records`]) and [`leader`] election. [`archive`] translates
+//! events for the event archive.
 
+pub mod archive;
 pub mod cordon;
 pub mod crd;
 pub mod drain;
