@@ -15,6 +15,7 @@ mod decisions;
 mod deliveries;
 mod error;
 mod event;
+mod ingest;
 mod query;
 mod repairs;
 mod retention;

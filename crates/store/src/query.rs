@@ -139,14 +139,7 @@ impl Archive {
         cursor: i64,
         limit: usize,
     ) -> Result<Vec<StoredEvent>> {
-        let (mut clauses, mut params) = filter.conditions();
-        clauses.insert(0, "seq > ?".into());
-        params.insert(0, Value::Integer(cursor));
-        params.push(Value::Integer(limit_param(limit)));
-        let sql = format!(
-            "SELECT {COLUMNS} FROM events {} ORDER BY seq LIMIT ?",
-            where_clause(&clauses)
-        );
+        let (sql, params) = follow_sql(filter, cursor, limit);
         self.select(&sql, params)
             .map_err(|source| self.read_error("new events", source))
     }
@@ -156,6 +149,20 @@ impl Archive {
         let rows = stmt.query_map(rusqlite::params_from_iter(params), stored_event)?;
         rows.collect()
     }
+}
+
+/// The follow query. It always walks the `seq` index: only the few rows past the cursor are
+/// read, even when a reason index would match millions of older events.
+fn follow_sql(filter: &EventFilter, cursor: i64, limit: usize) -> (String, Vec<Value>) {
+    let (mut clauses, mut params) = filter.conditions();
+    clauses.insert(0, "seq > ?".into());
+    params.insert(0, Value::Integer(cursor));
+    params.push(Value::Integer(limit_param(limit)));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events INDEXED BY events_by_seq {} ORDER BY seq LIMIT ?",
+        where_clause(&clauses)
+    );
+    (sql, params)
 }
 
 fn limit_param(limit: usize) -> i64 {

@@ -5,7 +5,8 @@
 //! "Older than the window" is strict: with `now` and a window `w`, a row whose time is exactly
 //! `now - w` is kept; one a microsecond earlier is pruned. The time of an event is when it was
 //! last seen; of a repair, when it finished (repairs still going on are never pruned); of a
-//! decision, when it was made; of an alert delivery, when its rule fired.
+//! decision, when it was made; of an alert delivery, when its rule fired. The UIDs remembered
+//! for deduplication have their own, shorter window (`remember_uids`).
 
 use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
@@ -19,6 +20,10 @@ use crate::sql::micros;
 pub struct Retention {
     /// Rows older than this are pruned.
     pub window: SignedDuration,
+    /// How long the UID of an event is remembered after it was last seen, for deduplication:
+    /// it must exceed the API server's event TTL (`--event-ttl`, an hour by default), or an
+    /// event delivered again after that long would be stored twice.
+    pub remember_uids: SignedDuration,
     /// Rows deleted per transaction.
     pub chunk: u32,
 }
@@ -27,6 +32,7 @@ impl Default for Retention {
     fn default() -> Self {
         Self {
             window: SignedDuration::from_hours(90 * 24),
+            remember_uids: SignedDuration::from_hours(24),
             chunk: 2_000,
         }
     }
@@ -43,10 +49,12 @@ pub struct Pruned {
     pub decisions: u64,
     /// Alert deliveries.
     pub deliveries: u64,
+    /// Remembered event UIDs (not archive rows: the deduplication table).
+    pub uids: u64,
 }
 
 impl Pruned {
-    /// All rows pruned.
+    /// All archive rows pruned (events, repairs, decisions, deliveries).
     pub fn total(&self) -> u64 {
         self.events + self.repairs + self.decisions + self.deliveries
     }
@@ -56,31 +64,60 @@ impl Pruned {
         self.repairs += other.repairs;
         self.decisions += other.decisions;
         self.deliveries += other.deliveries;
+        self.uids += other.uids;
     }
 }
 
 /// Where a table's count goes in [`Pruned`].
 type Counter = fn(&mut Pruned) -> &mut u64;
 
-/// Per table: its name, the column holding its time, and its counter.
-const TABLES: [(&str, &str, Counter); 4] = [
-    ("events", "last_seen", |p| &mut p.events),
-    ("repairs", "finished", |p| &mut p.repairs),
-    ("decisions", "at", |p| &mut p.decisions),
-    ("deliveries", "fired_at", |p| &mut p.deliveries),
+/// Which window a table is pruned by.
+#[derive(Clone, Copy)]
+enum Window {
+    Archive,
+    Uids,
+}
+
+/// Per table: its name, its key, the column holding its time, its window and its counter.
+const TABLES: [(&str, &str, &str, Window, Counter); 5] = [
+    ("events", "rowid", "last_seen", Window::Archive, |p| {
+        &mut p.events
+    }),
+    ("repairs", "rowid", "finished", Window::Archive, |p| {
+        &mut p.repairs
+    }),
+    ("decisions", "rowid", "at", Window::Archive, |p| {
+        &mut p.decisions
+    }),
+    ("deliveries", "rowid", "fired_at", Window::Archive, |p| {
+        &mut p.deliveries
+    }),
+    ("recent_uids", "uid", "last_seen", Window::Uids, |p| {
+        &mut p.uids
+    }),
 ];
 
 impl Archive {
     /// Deletes at most one chunk of old rows from each table. The controller calls it between
     /// ingestion batches; [`Archive::prune`] loops over it.
     pub fn prune_chunk(&mut self, now: Timestamp, retention: Retention) -> Result<Pruned> {
-        let cutoff = micros(now - retention.window);
         let mut pruned = Pruned::default();
-        for (table, column, counter) in TABLES {
-            // `finished < ?` is false for NULL, so active repairs stay.
+        for (table, key, column, window, counter) in TABLES {
+            let cutoff = micros(
+                now - match window {
+                    Window::Archive => retention.window,
+                    Window::Uids => retention.remember_uids,
+                },
+            );
+            // `finished < ?` is false for NULL, so active repairs stay. `recent_uids` has no
+            // time index: it holds about a day of UIDs, and is scanned.
+            let order = match window {
+                Window::Archive => format!("ORDER BY {column}"),
+                Window::Uids => String::new(),
+            };
             let sql = format!(
-                "DELETE FROM {table} WHERE rowid IN \
-                 (SELECT rowid FROM {table} WHERE {column} < ?1 ORDER BY {column} LIMIT ?2)"
+                "DELETE FROM {table} WHERE {key} IN \
+                 (SELECT {key} FROM {table} WHERE {column} < ?1 {order} LIMIT ?2)"
             );
             let deleted = self
                 .conn
@@ -108,6 +145,7 @@ impl Archive {
                 pruned.repairs,
                 pruned.decisions,
                 pruned.deliveries,
+                pruned.uids,
             ]
             .iter()
             .any(|&n| n >= full && full > 0);
@@ -115,13 +153,14 @@ impl Archive {
                 break;
             }
         }
-        if total.total() > 0 {
+        if total.total() + total.uids > 0 {
             tracing::info!(
                 path = %self.path.display(),
                 events = total.events,
                 repairs = total.repairs,
                 decisions = total.decisions,
                 deliveries = total.deliveries,
+                uids = total.uids,
                 window = %retention.window,
                 "archive pruned"
             );

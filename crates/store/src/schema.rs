@@ -22,7 +22,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     r"
     CREATE TABLE events (
         id               INTEGER PRIMARY KEY,
-        uid              TEXT    NOT NULL UNIQUE,
+        uid              TEXT    NOT NULL,
         seq              INTEGER NOT NULL,
         namespace        TEXT    NOT NULL,
         name             TEXT    NOT NULL,
@@ -44,6 +44,11 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX events_by_node   ON events (node, last_seen);
     CREATE INDEX events_by_time   ON events (last_seen);
     CREATE INDEX events_by_seq    ON events (seq);
+    CREATE TABLE recent_uids (
+        uid       TEXT    PRIMARY KEY,
+        event_id  INTEGER NOT NULL,
+        last_seen INTEGER NOT NULL
+    ) WITHOUT ROWID;
     CREATE TABLE feed (
         id       INTEGER PRIMARY KEY CHECK (id = 1),
         last_seq INTEGER NOT NULL

@@ -22,11 +22,19 @@ pub(crate) fn firing(at: Timestamp) -> Firing {
 }
 
 fn skip(node: &str, reason: SkipReason) -> Decision {
-    Decision::Skip { node: node.into(), reason }
+    Decision::Skip {
+        node: node.into(),
+        reason,
+    }
 }
 
 fn hold() -> Decision {
-    Decision::Hold { scope: Scope::Pool("np1".into()), unhealthy: 4, total: 5, limit: Limit::Percent(35) }
+    Decision::Hold {
+        scope: Scope::Pool("np1".into()),
+        unhealthy: 4,
+        total: 5,
+        limit: Limit::Percent(35),
+    }
 }
 
 #[test]
@@ -34,13 +42,23 @@ fn only_changes_of_decisions_are_written() {
     let (_dir, mut archive) = archive();
     let pass = [skip("n1", SkipReason::OptedOut), hold()];
     assert_eq!(archive.record_decisions(t(0), &pass).unwrap(), 2);
-    assert_eq!(archive.record_decisions(t(10), &pass).unwrap(), 0, "same state: nothing written");
+    assert_eq!(
+        archive.record_decisions(t(10), &pass).unwrap(),
+        0,
+        "same state: nothing written"
+    );
     let changed = [skip("n1", SkipReason::ScalingDown), hold()];
     assert_eq!(archive.record_decisions(t(20), &changed).unwrap(), 1);
-    assert_eq!(archive.record_decisions(t(30), &[hold()]).unwrap(), 1, "n1's skip ended");
+    assert_eq!(
+        archive.record_decisions(t(30), &[hold()]).unwrap(),
+        1,
+        "n1's skip ended"
+    );
     let rows = archive.decisions(t(0), 10).unwrap();
-    let seen: Vec<(Timestamp, &str, &str, &str)> =
-        rows.iter().map(|d| (d.at, d.subject.as_str(), d.kind.as_str(), d.reason.as_str())).collect();
+    let seen: Vec<(Timestamp, &str, &str, &str)> = rows
+        .iter()
+        .map(|d| (d.at, d.subject.as_str(), d.kind.as_str(), d.reason.as_str()))
+        .collect();
     assert_eq!(
         seen,
         [
@@ -50,19 +68,42 @@ fn only_changes_of_decisions_are_written() {
             (t(0), "node/n1", "skip", "opted-out"),
         ]
     );
-    assert_eq!(rows[2].detail, "4 of 5 nodes unhealthy, more than maxUnhealthy 35%");
-    assert!(rows[3].detail.contains("nodemend.io/auto-repair=disabled"), "{}", rows[3].detail);
-    assert_eq!(archive.decisions(t(25), 10).unwrap().len(), 1, "since filters");
+    assert_eq!(
+        rows[2].detail,
+        "4 of 5 nodes unhealthy, more than maxUnhealthy 35%"
+    );
+    assert!(
+        rows[3].detail.contains("nodemend.io/auto-repair=disabled"),
+        "{}",
+        rows[3].detail
+    );
+    assert_eq!(
+        archive.decisions(t(25), 10).unwrap().len(),
+        1,
+        "since filters"
+    );
 }
 
 #[test]
 fn a_start_is_always_written_and_ends_the_skip_without_a_clear() {
     let (_dir, mut archive) = archive();
-    archive.record_decisions(t(0), &[skip("n1", SkipReason::CordonedByOthers)]).unwrap();
-    let start = Decision::Start { node: "n1".into(), pool: None, unhealthy_since: t(-300), symptoms: vec![] };
+    archive
+        .record_decisions(t(0), &[skip("n1", SkipReason::CordonedByOthers)])
+        .unwrap();
+    let start = Decision::Start {
+        node: "n1".into(),
+        pool: None,
+        unhealthy_since: t(-300),
+        symptoms: vec![],
+    };
     assert_eq!(archive.record_decisions(t(10), &[start]).unwrap(), 1);
     assert_eq!(archive.record_decisions(t(20), &[]).unwrap(), 0);
-    let kinds: Vec<String> = archive.decisions(t(0), 10).unwrap().into_iter().map(|d| d.kind).collect();
+    let kinds: Vec<String> = archive
+        .decisions(t(0), 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| d.kind)
+        .collect();
     assert_eq!(kinds, ["start", "skip"]);
 }
 
@@ -73,9 +114,18 @@ fn deliveries_are_recorded_updated_and_resumable() {
     let body = payload(WebhookFormat::Slack, &f, "prod");
     let mut d = Delivery::pending(&f, "ops-slack", WebhookFormat::Slack, body.clone());
     archive.record_delivery(&d).unwrap();
-    let mut other = Delivery::pending(&firing(t(5)), "ops-teams", WebhookFormat::Teams, serde_json::json!({"x": 1}));
+    let mut other = Delivery::pending(
+        &firing(t(5)),
+        "ops-teams",
+        WebhookFormat::Teams,
+        serde_json::json!({"x": 1}),
+    );
     archive.record_delivery(&other).unwrap();
-    assert_eq!(archive.pending_deliveries(10).unwrap(), [d.clone(), other.clone()], "oldest first");
+    assert_eq!(
+        archive.pending_deliveries(10).unwrap(),
+        [d.clone(), other.clone()],
+        "oldest first"
+    );
 
     d.attempts = 2;
     d.status = DeliveryStatus::Delivered;
@@ -87,6 +137,10 @@ fn deliveries_are_recorded_updated_and_resumable() {
     archive.record_delivery(&other).unwrap();
     assert!(archive.pending_deliveries(10).unwrap().is_empty());
     let all = archive.deliveries(t(0), 10).unwrap();
-    assert_eq!(all, [other, d], "newest first, one row per firing and target");
+    assert_eq!(
+        all,
+        [other, d],
+        "newest first, one row per firing and target"
+    );
     assert_eq!(all[1].payload, body);
 }

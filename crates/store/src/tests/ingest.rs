@@ -28,10 +28,21 @@ fn an_aggregated_event_updates_its_row_when_it_grows() {
     assert_eq!(stored[0].event.last_seen, t(60));
     assert_eq!(stored[0].event.first_seen, t(0));
     assert_eq!(stored[0].event.message, "again");
-    assert!(stored[0].seq > seq_before, "an update moves the event up the feed");
+    assert!(
+        stored[0].seq > seq_before,
+        "an update moves the event up the feed"
+    );
     // An older copy (lower count) delivered late changes nothing.
-    assert_eq!(archive.ingest(&[event("a").counted(2)]).unwrap(), [Ingested::Unchanged]);
-    assert_eq!(archive.events(&EventFilter::default(), 10).unwrap()[0].event.count, 4);
+    assert_eq!(
+        archive.ingest(&[event("a").counted(2)]).unwrap(),
+        [Ingested::Unchanged]
+    );
+    assert_eq!(
+        archive.events(&EventFilter::default(), 10).unwrap()[0]
+            .event
+            .count,
+        4
+    );
 }
 
 #[test]
@@ -41,8 +52,16 @@ fn a_growing_series_count_or_last_time_alone_is_an_update() {
     series.series_count = Some(2);
     archive.ingest(&[series.clone(), event("t")]).unwrap();
     series.series_count = Some(5);
-    let results = archive.ingest(&[series.clone(), event("t").seen(t(9))]).unwrap();
-    assert_eq!(results, [Ingested::Updated { previous: 2 }, Ingested::Updated { previous: 1 }]);
+    let results = archive
+        .ingest(&[series.clone(), event("t").seen(t(9))])
+        .unwrap();
+    assert_eq!(
+        results,
+        [
+            Ingested::Updated { previous: 2 },
+            Ingested::Updated { previous: 1 }
+        ]
+    );
     assert_eq!(results[0].new_occurrences(&series), 3);
     assert_eq!(IngestStats::of(&results).updated, 2);
 }
@@ -58,8 +77,17 @@ fn a_failed_batch_stores_nothing() {
         )
         .unwrap();
     let err = archive.ingest(&[event("good"), event("bad")]).unwrap_err();
-    assert!(err.to_string().contains("cannot write events to the event archive"), "{err}");
-    assert!(archive.events(&EventFilter::default(), 10).unwrap().is_empty());
+    assert!(
+        err.to_string()
+            .contains("cannot write events to the event archive"),
+        "{err}"
+    );
+    assert!(
+        archive
+            .events(&EventFilter::default(), 10)
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(archive.latest_seq().unwrap(), 0);
 }
 
@@ -67,6 +95,9 @@ fn a_failed_batch_stores_nothing() {
 fn alert_view_borrows_the_event() {
     let e = event("a").counted(3);
     let view = e.alert_event(Ingested::Inserted.new_occurrences(&e));
-    assert_eq!((view.reason, view.node, view.occurrences), ("NodeRebootError", Some("aks-np1-1"), 3));
+    assert_eq!(
+        (view.reason, view.node, view.occurrences),
+        ("NodeRebootError", Some("aks-np1-1"), 3)
+    );
     assert_eq!(Ingested::Unchanged.new_occurrences(&e), 0);
 }

@@ -6,7 +6,12 @@ fn fill(archive: &mut crate::Archive) {
         .ingest(&[
             event("reboot-n1").seen(t(10)),
             event("reboot-n2").on_node("aks-np1-2").seen(t(20)),
-            event("pulled").reason("Pulled").kind("Normal").in_namespace("kube-system").message("Successfully pulled image 100%_done").seen(t(30)),
+            event("pulled")
+                .reason("Pulled")
+                .kind("Normal")
+                .in_namespace("kube-system")
+                .message("Successfully pulled image 100%_done")
+                .seen(t(30)),
             event("gave-up").reason("NodeRepairGaveUp").seen(t(40)),
             event("old").seen(t(-100)),
         ])
@@ -18,8 +23,14 @@ fn newest_first_with_a_limit() {
     let (_dir, mut archive) = archive();
     fill(&mut archive);
     let all = archive.events(&EventFilter::default(), 100).unwrap();
-    assert_eq!(uids(&all), ["gave-up", "pulled", "reboot-n2", "reboot-n1", "old"]);
-    assert_eq!(uids(&archive.events(&EventFilter::default(), 2).unwrap()), ["gave-up", "pulled"]);
+    assert_eq!(
+        uids(&all),
+        ["gave-up", "pulled", "reboot-n2", "reboot-n1", "old"]
+    );
+    assert_eq!(
+        uids(&archive.events(&EventFilter::default(), 2).unwrap()),
+        ["gave-up", "pulled"]
+    );
 }
 
 #[test]
@@ -27,23 +38,113 @@ fn every_filter_narrows() {
     let (_dir, mut archive) = archive();
     fill(&mut archive);
     let cases: Vec<(EventFilter, Vec<&str>)> = vec![
-        (EventFilter { reasons: vec!["NodeRebootError".into()], ..Default::default() }, vec!["reboot-n2", "reboot-n1", "old"]),
-        (EventFilter { reasons: vec!["Pulled".into(), "NodeRepairGaveUp".into()], ..Default::default() }, vec!["gave-up", "pulled"]),
-        (EventFilter { event_type: Some("Normal".into()), ..Default::default() }, vec!["pulled"]),
-        (EventFilter { node: Some("aks-np1-2".into()), ..Default::default() }, vec!["reboot-n2"]),
-        (EventFilter { namespace: Some("kube-system".into()), ..Default::default() }, vec!["pulled"]),
-        (EventFilter { since: Some(t(20)), ..Default::default() }, vec!["gave-up", "pulled", "reboot-n2"]),
-        (EventFilter { until: Some(t(20)), ..Default::default() }, vec!["reboot-n1", "old"]),
-        (EventFilter { since: Some(t(0)), until: Some(t(30)), reasons: vec!["NodeRebootError".into()], ..Default::default() }, vec!["reboot-n2", "reboot-n1"]),
-        (EventFilter { grep: Some("gave up".into()), ..Default::default() }, vec![]),
-        (EventFilter { grep: Some("repairgaveup".into()), ..Default::default() }, vec!["gave-up"]),
-        (EventFilter { grep: Some("SUCCESSFULLY".into()), ..Default::default() }, vec!["pulled"]),
-        (EventFilter { grep: Some("100%_".into()), ..Default::default() }, vec!["pulled"]),
-        (EventFilter { grep: Some("1000".into()), ..Default::default() }, vec![]),
-        (EventFilter { grep: Some("_d".into()), ..Default::default() }, vec!["pulled"]),
+        (
+            EventFilter {
+                reasons: vec!["NodeRebootError".into()],
+                ..Default::default()
+            },
+            vec!["reboot-n2", "reboot-n1", "old"],
+        ),
+        (
+            EventFilter {
+                reasons: vec!["Pulled".into(), "NodeRepairGaveUp".into()],
+                ..Default::default()
+            },
+            vec!["gave-up", "pulled"],
+        ),
+        (
+            EventFilter {
+                event_type: Some("Normal".into()),
+                ..Default::default()
+            },
+            vec!["pulled"],
+        ),
+        (
+            EventFilter {
+                node: Some("aks-np1-2".into()),
+                ..Default::default()
+            },
+            vec!["reboot-n2"],
+        ),
+        (
+            EventFilter {
+                namespace: Some("kube-system".into()),
+                ..Default::default()
+            },
+            vec!["pulled"],
+        ),
+        (
+            EventFilter {
+                since: Some(t(20)),
+                ..Default::default()
+            },
+            vec!["gave-up", "pulled", "reboot-n2"],
+        ),
+        (
+            EventFilter {
+                until: Some(t(20)),
+                ..Default::default()
+            },
+            vec!["reboot-n1", "old"],
+        ),
+        (
+            EventFilter {
+                since: Some(t(0)),
+                until: Some(t(30)),
+                reasons: vec!["NodeRebootError".into()],
+                ..Default::default()
+            },
+            vec!["reboot-n2", "reboot-n1"],
+        ),
+        (
+            EventFilter {
+                grep: Some("gave up".into()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            EventFilter {
+                grep: Some("repairgaveup".into()),
+                ..Default::default()
+            },
+            vec!["gave-up"],
+        ),
+        (
+            EventFilter {
+                grep: Some("SUCCESSFULLY".into()),
+                ..Default::default()
+            },
+            vec!["pulled"],
+        ),
+        (
+            EventFilter {
+                grep: Some("100%_".into()),
+                ..Default::default()
+            },
+            vec!["pulled"],
+        ),
+        (
+            EventFilter {
+                grep: Some("1000".into()),
+                ..Default::default()
+            },
+            vec![],
+        ),
+        (
+            EventFilter {
+                grep: Some("_d".into()),
+                ..Default::default()
+            },
+            vec!["pulled"],
+        ),
     ];
     for (filter, expected) in cases {
-        assert_eq!(uids(&archive.events(&filter, 100).unwrap()), expected, "{filter:?}");
+        assert_eq!(
+            uids(&archive.events(&filter, 100).unwrap()),
+            expected,
+            "{filter:?}"
+        );
     }
 }
 
@@ -51,18 +152,29 @@ fn every_filter_narrows() {
 fn follow_returns_new_and_grown_events_after_the_cursor() {
     let (_dir, mut archive) = archive();
     fill(&mut archive);
-    let filter = EventFilter { reasons: vec!["NodeRebootError".into()], ..Default::default() };
+    let filter = EventFilter {
+        reasons: vec!["NodeRebootError".into()],
+        ..Default::default()
+    };
     let cursor = archive.latest_seq().unwrap();
     assert!(archive.follow(&filter, cursor, 10).unwrap().is_empty());
     archive
-        .ingest(&[event("new").seen(t(50)), event("other").reason("Pulled").seen(t(50)), event("reboot-n1").counted(2).seen(t(60))])
+        .ingest(&[
+            event("new").seen(t(50)),
+            event("other").reason("Pulled").seen(t(50)),
+            event("reboot-n1").counted(2).seen(t(60)),
+        ])
         .unwrap();
     let seen = archive.follow(&filter, cursor, 10).unwrap();
     assert_eq!(uids(&seen), ["new", "reboot-n1"]);
     assert_eq!(seen[1].event.count, 2);
     let next = seen[1].seq;
     assert!(archive.follow(&filter, next, 10).unwrap().is_empty());
-    assert_eq!(uids(&archive.follow(&filter, cursor, 1).unwrap()), ["new"], "limit applies");
+    assert_eq!(
+        uids(&archive.follow(&filter, cursor, 1).unwrap()),
+        ["new"],
+        "limit applies"
+    );
 }
 
 #[test]
@@ -80,7 +192,10 @@ fn reason_and_since_use_the_reason_index() {
         .map(Result::unwrap)
         .collect();
     let plan = plan.join("\n");
-    assert!(plan.contains("USING INDEX events_by_reason (reason=? AND last_seen>?)"), "{plan}");
+    assert!(
+        plan.contains("USING INDEX events_by_reason (reason=? AND last_seen>?)"),
+        "{plan}"
+    );
 }
 
 #[test]
@@ -88,7 +203,13 @@ fn a_read_only_archive_answers_queries_beside_the_writer() {
     let (dir, mut writer) = archive();
     fill(&mut writer);
     let reader = crate::Archive::open_read_only(dir.path().join("archive.db")).unwrap();
-    assert_eq!(reader.events(&EventFilter::default(), 100).unwrap().len(), 5);
+    assert_eq!(
+        reader.events(&EventFilter::default(), 100).unwrap().len(),
+        5
+    );
     writer.ingest(&[event("later")]).unwrap();
-    assert_eq!(reader.events(&EventFilter::default(), 100).unwrap().len(), 6);
+    assert_eq!(
+        reader.events(&EventFilter::default(), 100).unwrap().len(),
+        6
+    );
 }

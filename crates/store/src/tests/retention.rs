@@ -19,19 +19,36 @@ fn prunes_exactly_what_is_older_than_the_window() {
         ])
         .unwrap();
     let pruned = archive.prune(now, Retention::default()).unwrap();
-    assert_eq!(pruned, Pruned { events: 2, ..Pruned::default() });
+    assert_eq!(
+        pruned,
+        Pruned {
+            events: 2,
+            uids: 4,
+            ..Pruned::default()
+        }
+    );
     assert_eq!(pruned.total(), 2);
     let left = archive.events(&EventFilter::default(), 10).unwrap();
-    assert_eq!(uids(&left), ["newer", "boundary"], "the boundary itself is kept");
+    assert_eq!(
+        uids(&left),
+        ["newer", "boundary"],
+        "the boundary itself is kept"
+    );
     assert_eq!(archive.prune(now, Retention::default()).unwrap().total(), 0);
 }
 
 #[test]
 fn prunes_in_chunks_until_done() {
     let (_dir, mut archive) = archive();
-    let batch: Vec<_> = (0..25).map(|i| event(&format!("e{i}")).seen(t(i))).collect();
+    let batch: Vec<_> = (0..25)
+        .map(|i| event(&format!("e{i}")).seen(t(i)))
+        .collect();
     archive.ingest(&batch).unwrap();
-    let retention = Retention { window: SignedDuration::from_secs(10), chunk: 4 };
+    let retention = Retention {
+        window: SignedDuration::from_secs(10),
+        chunk: 4,
+        ..Retention::default()
+    };
     let now = t(30);
     // One chunk deletes at most `chunk` rows, oldest first.
     assert_eq!(archive.prune_chunk(now, retention).unwrap().events, 4);
@@ -39,7 +56,10 @@ fn prunes_in_chunks_until_done() {
     assert_eq!(oldest.last().map(|e| e.event.uid.as_str()), Some("e4"));
     // Everything before t(20) goes; t(20)..t(24) stay.
     assert_eq!(archive.prune(now, retention).unwrap().events, 16);
-    assert_eq!(archive.events(&EventFilter::default(), 100).unwrap().len(), 5);
+    assert_eq!(
+        archive.events(&EventFilter::default(), 100).unwrap().len(),
+        5
+    );
 }
 
 #[test]
@@ -53,14 +73,65 @@ fn finished_repairs_decisions_and_deliveries_are_pruned_but_not_active_repairs()
     archive.record_repair(&active, t(0)).unwrap();
     let firing = super::decisions::firing(t(0));
     archive
-        .record_delivery(&crate::Delivery::pending(&firing, "ops", crate::webhook::WebhookFormat::Json, serde_json::json!({})))
+        .record_delivery(&crate::Delivery::pending(
+            &firing,
+            "ops",
+            crate::webhook::WebhookFormat::Json,
+            serde_json::json!({}),
+        ))
         .unwrap();
     archive.conn.execute("INSERT INTO decisions (at, subject, kind, reason, detail) VALUES (0, 'cluster', 'hold', 'x', 'y')", []).unwrap();
     let pruned = archive.prune(now, Retention::default()).unwrap();
-    assert_eq!(pruned, Pruned { events: 0, repairs: 1, decisions: 1, deliveries: 1 });
-    let left = archive.repairs(&crate::RepairFilter::default(), 10).unwrap();
+    assert_eq!(
+        pruned,
+        Pruned {
+            events: 0,
+            repairs: 1,
+            decisions: 1,
+            deliveries: 1,
+            uids: 0,
+        }
+    );
+    let left = archive
+        .repairs(&crate::RepairFilter::default(), 10)
+        .unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].node, "n-active");
-    let steps: i64 = archive.conn.query_row("SELECT count(*) FROM repair_steps", [], |r| r.get(0)).unwrap();
+    let steps: i64 = archive
+        .conn
+        .query_row("SELECT count(*) FROM repair_steps", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(steps, 0, "steps go with their repair");
+}
+
+#[test]
+fn event_uids_are_remembered_for_their_own_window() {
+    let (_dir, mut archive) = archive();
+    archive.ingest(&[event("a").seen(t(0))]).unwrap();
+    let retention = Retention {
+        remember_uids: SignedDuration::from_hours(1),
+        ..Retention::default()
+    };
+    let hour = SignedDuration::from_hours(1);
+    assert_eq!(
+        archive.prune(t(0) + hour, retention).unwrap().uids,
+        0,
+        "exactly 1h: kept"
+    );
+    assert_eq!(
+        archive.ingest(&[event("a")]).unwrap(),
+        [crate::Ingested::Unchanged]
+    );
+    let pruned = archive.prune(t(1) + hour, retention).unwrap();
+    assert_eq!(
+        (pruned.uids, pruned.total()),
+        (1, 0),
+        "the event itself stays archived"
+    );
+    // Past the window a delivery of the same UID is taken as new: the window must exceed the
+    // API server's event TTL, after which it cannot deliver the event again.
+    assert_eq!(
+        archive.ingest(&[event("a")]).unwrap(),
+        [crate::Ingested::Inserted]
+    );
 }

@@ -34,7 +34,10 @@ fn an_empty_file_gets_the_latest_schema_in_wal_mode() {
     let archive = Archive::open(dir.path().join("a.db")).unwrap();
     assert_eq!(archive.schema_version().unwrap(), latest_version());
     assert!(latest_version() >= 2);
-    let mode: String = archive.conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = archive
+        .conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
 }
 
@@ -56,10 +59,18 @@ fn every_older_version_migrates_to_the_same_schema_and_keeps_its_rows() {
             .unwrap();
         }
         let mut archive = Archive::open(&path).unwrap();
-        assert_eq!(archive.schema_version().unwrap(), latest_version(), "from v{version}");
+        assert_eq!(
+            archive.schema_version().unwrap(),
+            latest_version(),
+            "from v{version}"
+        );
         assert_eq!(schema_of(&archive.conn), expected, "from v{version}");
         let kept = archive.events(&EventFilter::default(), 10).unwrap().len();
-        assert_eq!(kept, usize::from(version >= 1), "rows survive the migration from v{version}");
+        assert_eq!(
+            kept,
+            usize::from(version >= 1),
+            "rows survive the migration from v{version}"
+        );
         archive.ingest(&[event("after")]).unwrap();
     }
 }
@@ -70,7 +81,10 @@ fn reopening_changes_nothing() {
     let path = dir.path().join("a.db");
     Archive::open(&path).unwrap().ingest(&[event("a")]).unwrap();
     let archive = Archive::open(&path).unwrap();
-    assert_eq!(archive.events(&EventFilter::default(), 10).unwrap().len(), 1);
+    assert_eq!(
+        archive.events(&EventFilter::default(), 10).unwrap().len(),
+        1
+    );
 }
 
 #[test]
@@ -78,12 +92,21 @@ fn a_newer_schema_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("newer.db");
     file_at_version(&path, MIGRATIONS.len());
-    Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99;").unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 99;")
+        .unwrap();
     let before = std::fs::read(&path).unwrap();
     let err = Archive::open(&path).unwrap_err();
-    assert!(matches!(err, Error::NewerSchema { found: 99, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::NewerSchema { found: 99, .. }),
+        "{err:?}"
+    );
     let text = err.to_string();
-    assert!(text.contains(&path.display().to_string()) && text.contains("upgrade nodemend"), "{text}");
+    assert!(
+        text.contains(&path.display().to_string()) && text.contains("upgrade nodemend"),
+        "{text}"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), before);
 }
 
@@ -96,7 +119,10 @@ fn a_corrupt_file_is_refused_untouched_with_its_name() {
     let err = Archive::open(&path).unwrap_err();
     assert!(matches!(err, Error::Open { .. }), "{err:?}");
     assert!(err.to_string().contains("corrupt.db"), "{err}");
-    assert!(std::error::Error::source(&err).is_some(), "SQLite's answer is the source");
+    assert!(
+        std::error::Error::source(&err).is_some(),
+        "SQLite's answer is the source"
+    );
     assert_eq!(std::fs::read(&path).unwrap(), garbage);
     assert!(Archive::open_read_only(&path).is_err());
 }
@@ -105,7 +131,10 @@ fn a_corrupt_file_is_refused_untouched_with_its_name() {
 fn another_programs_database_is_refused_untouched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("other.db");
-    Connection::open(&path).unwrap().execute_batch("CREATE TABLE notes (x TEXT);").unwrap();
+    Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE notes (x TEXT);")
+        .unwrap();
     let before = std::fs::read(&path).unwrap();
     let err = Archive::open(&path).unwrap_err();
     assert!(matches!(err, Error::Foreign { .. }), "{err:?}");
@@ -116,10 +145,16 @@ fn another_programs_database_is_refused_untouched() {
 fn read_only_open_needs_an_existing_current_archive() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.db");
-    assert!(matches!(Archive::open_read_only(&missing), Err(Error::Open { .. })));
+    assert!(matches!(
+        Archive::open_read_only(&missing),
+        Err(Error::Open { .. })
+    ));
     assert!(!missing.exists(), "a read-only open creates nothing");
     let old = dir.path().join("old.db");
     file_at_version(&old, 1);
     let err = Archive::open_read_only(&old).unwrap_err();
-    assert!(matches!(err, Error::OlderSchema { found: 1, .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::OlderSchema { found: 1, .. }),
+        "{err:?}"
+    );
 }
