@@ -1,4 +1,4 @@
-//! The archive file: opening it (creating or migrating it) and ingesting events.
+//! The archive file: opening it, creating or migrating it, and its connection settings.
 //!
 //! Every call blocks on SQLite. An [`Archive`] is one connection: the controller keeps it on a
 //! dedicated thread (or behind a mutex used from `tokio::task::spawn_blocking`) and feeds it

@@ -1,7 +1,7 @@
 //! Storing events: each event object once, updated in place when an aggregated event grows.
 //!
 //! Deduplication looks UIDs up in `recent_uids`, which remembers the UIDs of events last seen
-//! within [`crate::Retention::remember_uids`] (a day by default). The API server keeps an event
+//! within [`crate::Retention::remember_uids`] (6 hours by default). The API server keeps an event
 //! only for its TTL (an hour by default) after its last change, so nothing older can be
 //! delivered again; keeping the lookup table that small is what keeps ingestion fast in an
 //! archive of millions of events (a unique index over every UID ever seen would turn each

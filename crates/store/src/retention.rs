@@ -21,8 +21,9 @@ pub struct Retention {
     /// Rows older than this are pruned.
     pub window: SignedDuration,
     /// How long the UID of an event is remembered after it was last seen, for deduplication:
-    /// it must exceed the API server's event TTL (`--event-ttl`, an hour by default), or an
-    /// event delivered again after that long would be stored twice.
+    /// it must exceed the API server's event TTL (`--event-ttl`: an hour by default and on AKS,
+    /// three hours on OpenShift), or an event delivered again after that long would be stored
+    /// twice. Longer costs ingestion speed: the table is written at random.
     pub remember_uids: SignedDuration,
     /// Rows deleted per transaction.
     pub chunk: u32,
@@ -32,7 +33,7 @@ impl Default for Retention {
     fn default() -> Self {
         Self {
             window: SignedDuration::from_hours(90 * 24),
-            remember_uids: SignedDuration::from_hours(24),
+            remember_uids: SignedDuration::from_hours(6),
             chunk: 2_000,
         }
     }
@@ -109,15 +110,10 @@ impl Archive {
                     Window::Uids => retention.remember_uids,
                 },
             );
-            // `finished < ?` is false for NULL, so active repairs stay. `recent_uids` has no
-            // time index: it holds about a day of UIDs, and is scanned.
-            let order = match window {
-                Window::Archive => format!("ORDER BY {column}"),
-                Window::Uids => String::new(),
-            };
+            // `finished < ?` is false for NULL, so active repairs stay.
             let sql = format!(
                 "DELETE FROM {table} WHERE {key} IN \
-                 (SELECT {key} FROM {table} WHERE {column} < ?1 {order} LIMIT ?2)"
+                 (SELECT {key} FROM {table} WHERE {column} < ?1 ORDER BY {column} LIMIT ?2)"
             );
             let deleted = self
                 .conn

@@ -49,6 +49,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         event_id  INTEGER NOT NULL,
         last_seen INTEGER NOT NULL
     ) WITHOUT ROWID;
+    CREATE INDEX recent_uids_by_time ON recent_uids (last_seen);
     CREATE TABLE feed (
         id       INTEGER PRIMARY KEY CHECK (id = 1),
         last_seq INTEGER NOT NULL
