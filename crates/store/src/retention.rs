@@ -104,12 +104,12 @@ impl Archive {
     pub fn prune_chunk(&mut self, now: Timestamp, retention: Retention) -> Result<Pruned> {
         let mut pruned = Pruned::default();
         for (table, key, column, window, counter) in TABLES {
-            let cutoff = micros(
-                now - match window {
-                    Window::Archive => retention.window,
-                    Window::Uids => retention.remember_uids,
-                },
-            );
+            let keep = match window {
+                Window::Archive => retention.window,
+                Window::Uids => retention.remember_uids,
+            };
+            // A window reaching before the earliest representable time keeps everything.
+            let cutoff = micros(now.checked_sub(keep).unwrap_or(Timestamp::MIN));
             // `finished < ?` is false for NULL, so active repairs stay.
             let sql = format!(
                 "DELETE FROM {table} WHERE {key} IN \

@@ -66,6 +66,10 @@ pub struct RawAlertRule {
     pub severity: Option<String>,
 }
 
+/// The longest duration a rule may use: a year is far beyond any sensible window, and keeps
+/// time arithmetic far from the ends of the representable range.
+const LONGEST: SignedDuration = SignedDuration::from_hours(366 * 24);
+
 fn duration(
     field: &str,
     raw: Option<&str>,
@@ -81,6 +85,12 @@ fn duration(
     })?;
     if parsed < SignedDuration::ZERO || (parsed.is_zero() && !zero_ok) {
         return Err(error(field, format!("{raw:?} must be longer than zero")));
+    }
+    if parsed > LONGEST {
+        return Err(error(
+            field,
+            format!("{raw:?} must be at most 366 days (8784h)"),
+        ));
     }
     Ok(parsed)
 }

@@ -289,6 +289,10 @@ fn errors_name_the_field_and_the_reason() {
             "alerts.rules[0].quiet",
         ),
         (
+            r#"{"rules": [{"name": "a", "reasons": ["X"], "quiet": "9000h"}]}"#,
+            "alerts.rules[0].quiet",
+        ),
+        (
             r#"{"rules": [{"name": "a", "reasons": ["X"], "count": 0}]}"#,
             "alerts.rules[0].count",
         ),

@@ -135,3 +135,15 @@ fn event_uids_are_remembered_for_their_own_window() {
         [crate::Ingested::Inserted]
     );
 }
+
+#[test]
+fn a_window_beyond_the_representable_past_keeps_everything() {
+    let (_dir, mut archive) = archive();
+    archive.ingest(&[event("a")]).unwrap();
+    let forever = Retention {
+        window: SignedDuration::MAX,
+        remember_uids: SignedDuration::MAX,
+        ..Retention::default()
+    };
+    assert_eq!(archive.prune(t(0), forever).unwrap(), Pruned::default());
+}
