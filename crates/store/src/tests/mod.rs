@@ -1,5 +1,6 @@
 //! Tests of the archive against real SQLite files in temporary directories.
 
+mod alerts;
 mod decisions;
 mod ingest;
 mod query;
