@@ -336,3 +336,28 @@ fn errors_name_the_field_and_the_reason() {
         "unknown fields are refused"
     );
 }
+
+#[test]
+fn rules_read_from_toml_as_a_policy_file_would_carry_them() {
+    let raw: RawAlerts = toml::from_str(
+        r#"
+        builtin = false
+        [[rules]]
+        name = "image-pull-storm"
+        reasons = ["Failed", "BackOff"]
+        type = "Warning"
+        message = "ErrImagePull|ImagePullBackOff"
+        count = 20
+        window = "10m"
+        groupBy = "rule"
+        "#,
+    )
+    .unwrap();
+    let rules = raw.resolve().unwrap();
+    assert_eq!(rules.len(), 1);
+    assert!(matches!(
+        &rules[0].trigger,
+        Trigger::Events { count: 20, window, .. } if *window == SignedDuration::from_mins(10)
+    ));
+    assert_eq!(rules[0].group_by, GroupBy::Rule);
+}
