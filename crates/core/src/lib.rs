@@ -10,6 +10,7 @@
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
 
 pub mod catalog;
+pub mod cloud;
 pub mod drain;
 #[cfg(test)]
 mod fixtures;

@@ -26,7 +26,7 @@ pub struct Fleet<'a> {
     /// Every watch has delivered its initial list. Until then nothing is decided.
     pub synced: bool,
     /// All nodes.
-    pub nodes: &'a [NodeView],
+    pub nodes: &'a [&'a NodeView],
     /// Repair records, active and finished (the latest per node is used).
     pub repairs: &'a [Repair],
     /// Provisioning state of each agent pool, when the cloud side is known.
@@ -120,7 +120,7 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
     }
     let latest = latest_repairs(fleet.repairs);
     let mut unhealthy = Vec::new();
-    for node in fleet.nodes {
+    for &node in fleet.nodes {
         let entry = out.pools.entry(pool_key(node.pool.as_deref())).or_default();
         entry.total += 1;
         match assess(node, now, &policy.health) {
@@ -172,7 +172,11 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
             });
             continue;
         }
-        if !out.may_act(node.pool.as_deref()) {
+        if let Some(reason) = held_reason(&out, node.pool.as_deref(), policy) {
+            per_node.push(Decision::Skip {
+                node: node.name.clone(),
+                reason,
+            });
             continue;
         }
         let in_pool = running_pool.entry(key).or_default();
@@ -208,6 +212,32 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
     }
     out.decisions.extend(per_node);
     out
+}
+
+/// The storm that holds `pool`, as a skip reason for one of its nodes.
+fn held_reason(plan: &Plan, pool: Option<&str>, policy: &Policy) -> Option<SkipReason> {
+    let key = pool_key(pool);
+    if let Some(p) = plan
+        .pools
+        .get(&key)
+        .filter(|_| plan.held.contains(&Scope::Pool(key.clone())))
+    {
+        return Some(SkipReason::TooManyUnhealthy {
+            scope: format!("pool {key}"),
+            unhealthy: p.unhealthy,
+            total: p.total,
+            limit: policy.pool(pool).max_unhealthy.to_string(),
+        });
+    }
+    if plan.held.contains(&Scope::Cluster) {
+        return Some(SkipReason::TooManyUnhealthy {
+            scope: "the cluster".into(),
+            unhealthy: plan.pools.values().map(|p| p.unhealthy).sum(),
+            total: plan.pools.values().map(|p| p.total).sum(),
+            limit: policy.max_unhealthy.to_string(),
+        });
+    }
+    None
 }
 
 fn earliest(slot: &mut Option<Timestamp>, candidate: Timestamp) {
