@@ -67,6 +67,16 @@ impl std::fmt::Display for VmAction {
     }
 }
 
+impl From<crate::policy::Action> for VmAction {
+    fn from(action: crate::policy::Action) -> Self {
+        match action {
+            crate::policy::Action::Reboot => Self::Reboot,
+            crate::policy::Action::Reimage => Self::Reimage,
+            crate::policy::Action::Redeploy => Self::Redeploy,
+        }
+    }
+}
+
 /// What a reconcile re-applies: the whole cluster or one of its pools.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ReconcileTarget {

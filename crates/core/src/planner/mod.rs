@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::health::{Health, Symptom, assess};
+use crate::health::{Health, Symptom, assess, lease_deadline};
 use crate::model::{NodeView, ProvisioningState};
 use crate::policy::{Limit, Policy};
 use crate::repair::Repair;
@@ -124,7 +124,11 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
         let entry = out.pools.entry(pool_key(node.pool.as_deref())).or_default();
         entry.total += 1;
         match assess(node, now, &policy.health) {
-            Health::Healthy => {}
+            Health::Healthy => {
+                if let Some(deadline) = lease_deadline(node, &policy.health) {
+                    earliest(&mut out.wake_at, deadline);
+                }
+            }
             Health::Suspect { unhealthy_at, .. } => earliest(&mut out.wake_at, unhealthy_at),
             Health::Unhealthy { since, symptoms } => {
                 entry.unhealthy += 1;
