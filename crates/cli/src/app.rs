@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Explain an Azure/AKS error code: what causes it and how to fix it.
     Explain(commands::explain::ExplainArgs),
+    /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
+    Crds(commands::crds::CrdsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit status:
@@ -36,6 +38,7 @@ pub(crate) fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
     let result = match command {
         Command::Explain(args) => commands::explain::run(args),
+        Command::Crds(args) => commands::crds::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

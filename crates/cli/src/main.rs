@@ -2,6 +2,7 @@
 
 mod app;
 mod commands;
+mod controller;
 mod exit;
 mod style;
 
