@@ -73,7 +73,7 @@ pub enum Error {
         /// HTTP status.
         status: u16,
         /// ARM's error.
-        error: ArmError,
+        error: Box<ArmError>,
     },
     /// ARM throttled the call and asked to wait longer than the policy allows, or retries ran out.
     #[error("{operation} {resource}: throttled by ARM (retry after {retry_after:?})")]
@@ -85,7 +85,7 @@ pub enum Error {
         /// What `Retry-After` said.
         retry_after: Option<Duration>,
         /// ARM's error, when it sent one.
-        error: Option<ArmError>,
+        error: Option<Box<ArmError>>,
     },
     /// The long-running operation finished with an error.
     #[error("{operation} {resource}: the operation failed with {}: {}", error.code, error.message)]
@@ -95,7 +95,7 @@ pub enum Error {
         /// Resource.
         resource: String,
         /// The operation's error, with nested details.
-        error: ArmError,
+        error: Box<ArmError>,
     },
     /// The long-running operation was canceled.
     #[error("{operation} {resource}: the operation was canceled")]
@@ -276,8 +276,11 @@ impl From<Error> for CloudError {
         let mut cloud = CloudError::new(operation, resource, err.kind(), chain(&err));
         cloud.code = err.code();
         if let Error::Rejected { error, .. } | Error::OperationFailed { error, .. } = err {
-            cloud.message = error.message;
-            cloud.details = error.details;
+            let ArmError {
+                message, details, ..
+            } = *error;
+            cloud.message = message;
+            cloud.details = details;
         }
         cloud
     }
@@ -304,7 +307,7 @@ mod tests {
         let err = Error::OperationFailed {
             operation: "redeploy VM",
             resource: "/vm".into(),
-            error: arm("VMRedeploymentFailed"),
+            error: Box::new(arm("VMRedeploymentFailed")),
         };
         assert_eq!(
             err.to_string(),
@@ -327,7 +330,7 @@ mod tests {
                 operation: "get VM",
                 resource: "/vm".into(),
                 status,
-                error: arm(code),
+                error: Box::new(arm(code)),
             })
             .kind
         };

@@ -177,14 +177,16 @@ impl Executor {
             }
             StatusCode::TOO_MANY_REQUESTS => {
                 self.stats.throttled.fetch_add(1, Ordering::Relaxed);
-                let wait = retry_after.unwrap_or(backoff);
+                // A 429 that says "retry after 0" still gets the back-off: coming straight
+                // back would only be throttled again.
+                let wait = retry_after.unwrap_or(backoff).max(backoff);
                 tracing::warn!(operation = req.operation, resource = %req.resource, retry_after_ms = wait.as_millis() as u64, "throttled by ARM");
                 if last || wait > self.policy.max_retry_after {
                     return Err(Error::Throttled {
                         operation: req.operation,
                         resource: req.resource.clone(),
                         retry_after,
-                        error,
+                        error: error.map(Box::new),
                     });
                 }
                 self.pacer.hold(req.class, now, wait);
@@ -200,11 +202,11 @@ impl Executor {
                 operation: req.operation,
                 resource: req.resource.clone(),
                 status: s.as_u16(),
-                error: error.unwrap_or_else(|| ArmError {
+                error: Box::new(error.unwrap_or_else(|| ArmError {
                     code: s.canonical_reason().unwrap_or("HttpError").replace(' ', ""),
                     message: format!("ARM answered {} without an error body", s.as_u16()),
                     details: vec![],
-                }),
+                })),
             }),
         }
     }

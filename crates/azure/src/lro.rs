@@ -123,7 +123,7 @@ impl Executor {
         let failed = |error: ArmError| Error::OperationFailed {
             operation: req.operation,
             resource: req.resource.clone(),
-            error,
+            error: Box::new(error),
         };
         let canceled = || Error::OperationCanceled {
             operation: req.operation,

@@ -79,7 +79,7 @@ impl AzureProvider {
             _ => Err(Error::OperationFailed {
                 operation: req.operation,
                 resource: req.resource.clone(),
-                error: failure_of(&vm),
+                error: Box::new(failure_of(&vm)),
             }),
         }
     }

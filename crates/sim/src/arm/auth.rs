@@ -120,33 +120,33 @@ pub(crate) fn managed_identity(shared: &Arc<Shared>, req: &Req) -> Response {
     )
 }
 
-/// Checks `Authorization: Bearer …` on an ARM call.
-pub(crate) fn check_bearer(
+/// Checks `Authorization: Bearer …` on an ARM call: the refusal, or none when the token is valid.
+pub(crate) fn refuse_bearer(
     world: &World,
     now: Timestamp,
     headers: &HeaderMap,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let header = headers.get("authorization").and_then(|v| v.to_str().ok());
     let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
-        return Err(arm_error(
+        return Some(arm_error(
             401,
             "AuthenticationFailed",
             "Authentication failed. The 'Authorization' header is missing.",
         ));
     };
     match world.tokens.get(token) {
-        None => Err(arm_error(
+        None => Some(arm_error(
             401,
             "InvalidAuthenticationToken",
             "The access token is invalid.",
         )),
-        Some(expiry) if *expiry <= now => Err(arm_error(
+        Some(expiry) if *expiry <= now => Some(arm_error(
             401,
             "ExpiredAuthenticationToken",
             &format!(
                 "The access token expiry UTC time '{expiry}' is earlier than current UTC time '{now}'."
             ),
         )),
-        Some(_) => Ok(()),
+        Some(_) => None,
     }
 }

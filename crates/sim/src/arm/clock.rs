@@ -38,8 +38,15 @@ impl SimClock {
         Duration::from_secs_f64((sim_secs / self.scale).max(0.0))
     }
 
-    /// A `Retry-After` value (whole real seconds, rounded up) for `sim_secs` simulated seconds.
-    pub fn retry_after(&self, sim_secs: f64) -> u64 {
+    /// `Retry-After` for polling a long-running operation: whole real seconds, rounded down,
+    /// so a fast clock answers 0 and the client polls at its own minimum interval.
+    pub fn poll_retry_after(&self, sim_secs: f64) -> u64 {
+        self.real(sim_secs).as_secs_f64().floor() as u64
+    }
+
+    /// `Retry-After` of a 429: whole real seconds, rounded up, so the client never comes back
+    /// before the window reopens.
+    pub fn throttle_retry_after(&self, sim_secs: f64) -> u64 {
         self.real(sim_secs).as_secs_f64().ceil() as u64
     }
 
@@ -64,8 +71,10 @@ mod tests {
             "2026-11-21T10:05:00Z".parse::<Timestamp>().unwrap()
         );
         assert_eq!(clock.real(60.0), Duration::from_millis(600));
-        assert_eq!(clock.retry_after(10.0), 1);
-        assert_eq!(clock.retry_after(0.0), 0);
+        assert_eq!(clock.throttle_retry_after(10.0), 1);
+        assert_eq!(clock.poll_retry_after(10.0), 0);
+        assert_eq!(clock.poll_retry_after(250.0), 2);
+        assert_eq!(clock.throttle_retry_after(0.0), 0);
         assert_eq!(SimClock::new(start, 0.0).scale(), 1.0);
     }
 }

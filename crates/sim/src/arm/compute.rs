@@ -196,11 +196,16 @@ fn op_str(op: VmOp) -> &'static str {
     }
 }
 
-/// The failure a VM's action will end with, or the answer that refuses it now.
-fn admit(world: &mut World, i: usize, op: VmOp) -> Result<Option<ErrorSpec>, Response> {
+/// Whether a VM's action runs (and the failure it will end with) or is refused now.
+enum Admission {
+    Run(Option<ErrorSpec>),
+    Refuse(Response),
+}
+
+fn admit(world: &mut World, i: usize, op: VmOp) -> Admission {
     let vm = &world.vms[i];
     if vm.busy.is_some() {
-        return Err(arm_error(
+        return Admission::Refuse(arm_error(
             409,
             "OperationNotAllowed",
             &format!(
@@ -212,10 +217,10 @@ fn admit(world: &mut World, i: usize, op: VmOp) -> Result<Option<ErrorSpec>, Res
     }
     match world.faults.fire(op_str(op), &vm.names()) {
         Some(f) => match f.http_status {
-            Some(status) => Err(error_response(status, &f.error)),
-            None => Ok(Some(f.error)),
+            Some(status) => Admission::Refuse(error_response(status, &f.error)),
+            None => Admission::Run(Some(f.error)),
         },
-        None => Ok(None),
+        None => Admission::Run(None),
     }
 }
 
@@ -224,8 +229,8 @@ fn single(shared: &Arc<Shared>, world: &mut World, index: Option<usize>, op: VmO
         return not_found();
     };
     let failure = match admit(world, i, op) {
-        Ok(failure) => failure,
-        Err(refused) => return refused,
+        Admission::Run(failure) => failure,
+        Admission::Refuse(refused) => return refused,
     };
     let op_id = start_vm_action(shared, world, op, vec![(i, failure)]);
     if op == VmOp::Update {
@@ -286,8 +291,8 @@ fn batch(
     let mut planned = Vec::with_capacity(members.len());
     for i in members {
         match admit(world, i, op) {
-            Ok(failure) => planned.push((i, failure)),
-            Err(refused) => return refused,
+            Admission::Run(failure) => planned.push((i, failure)),
+            Admission::Refuse(refused) => return refused,
         }
     }
     let op_id = start_vm_action(shared, world, op, planned);

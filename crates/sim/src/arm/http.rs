@@ -187,7 +187,7 @@ fn arm(shared: &Arc<Shared>, req: &Req) -> Response {
     }
     let now = shared.clock.now();
     let mut world = shared.lock();
-    if let Err(response) = super::auth::check_bearer(&world, now, &req.headers) {
+    if let Some(response) = super::auth::refuse_bearer(&world, now, &req.headers) {
         return response;
     }
     let class = if req.method == Method::GET {
@@ -208,7 +208,10 @@ fn arm(shared: &Arc<Shared>, req: &Req) -> Response {
             set_header(
                 &mut response,
                 "retry-after",
-                &shared.clock.retry_after(over.retry_after_secs).to_string(),
+                &shared
+                    .clock
+                    .throttle_retry_after(over.retry_after_secs)
+                    .to_string(),
             );
             set_header(&mut response, header_for(class), "0");
             return response;

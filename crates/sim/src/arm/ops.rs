@@ -278,7 +278,7 @@ pub(crate) fn accepted(
     }
     let retry = shared
         .clock
-        .retry_after(world.spec.timing.poll_retry_after_secs);
+        .poll_retry_after(world.spec.timing.poll_retry_after_secs);
     set_header(&mut response, "retry-after", &retry.to_string());
     response
 }
@@ -318,7 +318,7 @@ pub(crate) fn route(shared: &Shared, world: &World, req: &Req) -> Option<Respons
     };
     let retry = shared
         .clock
-        .retry_after(world.spec.timing.poll_retry_after_secs)
+        .poll_retry_after(world.spec.timing.poll_retry_after_secs)
         .to_string();
     if req.query("monitor") == Some("true") {
         let mut response = match &op.status {
