@@ -62,6 +62,8 @@ async fn run(batched: bool, restart_secs: f64) -> Figures {
     let env: HashMap<String, String> = sim.env().into_iter().collect();
     let mut config = ArmConfig::from_env(|k| env.get(k).cloned(), None, None).expect("config");
     config.retry = policy();
+    // At scale 1000 an hour-long token lives 3.6 real seconds; keep the margin below that.
+    config.token_refresh_margin = Duration::from_millis(500);
     let provider = AzureProvider::new(&config).expect("client");
     let ids: Vec<ProviderId> = sim
         .vms()

@@ -104,7 +104,20 @@ impl Executor {
             }
             tokio::time::sleep(delay).await;
             let poll = self.requests.follow(req.operation, &req.resource, &url);
-            let response = self.send(&poll).await?;
+            let response = match self.send(&poll).await {
+                Ok(response) => response,
+                // A `Location` URL answers a failed operation with its error.
+                Err(Error::Rejected { status, error, .. })
+                    if matches!(target, Poll::Location(_)) && !matches!(status, 401 | 404) =>
+                {
+                    return Err(Error::OperationFailed {
+                        operation: req.operation,
+                        resource: req.resource.clone(),
+                        error,
+                    });
+                }
+                Err(err) => return Err(err),
+            };
             last_retry_after = retry_after(response.headers());
             match self.outcome(req, &target, &response)? {
                 Some(()) => return Ok(response.into_body()),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use nodemend_azure::AzureProvider;
 use nodemend_core::cloud::{CloudErrorKind, CloudProvider, VmAction};
 use nodemend_core::model::ProvisioningState;
-use nodemend_sim::arm::spec::{ErrorSpec, TimingSpec};
+use nodemend_sim::arm::spec::{AsyncHeaders, ErrorSpec, TimingSpec};
 use nodemend_sim::arm::{ArmWorldSpec, FaultSpec};
 
 use crate::common::{config, start, start_with};
@@ -89,6 +89,39 @@ async fn redeployment_failure_keeps_nested_details() {
         vec!["VMRedeploymentFailed", "AllocationFailed"]
     );
     assert!(err.to_string().contains("redeploy VM"), "{err}");
+}
+
+#[tokio::test]
+async fn a_failure_behind_a_location_url_is_an_operation_failure() {
+    let spec = ArmWorldSpec {
+        async_headers: AsyncHeaders::Location,
+        ..ArmWorldSpec::default()
+    };
+    let h = start(spec).await;
+    let name = h.names()[0].clone();
+    h.sim.add_fault(fault(
+        "restart",
+        &name,
+        error("VMExtensionProvisioningError", "vmssCSE exit 50", vec![]),
+        None,
+    ));
+    let err = h
+        .provider
+        .act(VmAction::Reboot, &h.id(&name))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err.kind.clone(), err.failure_code()),
+        (
+            CloudErrorKind::OperationFailed,
+            "VMExtensionProvisioningError"
+        )
+    );
+    assert!(h.sim.calls().iter().any(|c| {
+        c.query
+            .as_deref()
+            .is_some_and(|q| q.contains("monitor=true"))
+    }));
 }
 
 #[tokio::test]

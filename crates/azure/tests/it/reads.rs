@@ -311,3 +311,75 @@ async fn diagnosis_reads() {
         vec!["Registered", "NotRegistered"]
     );
 }
+
+#[tokio::test]
+async fn every_read_operation_answers_over_http() {
+    use nodemend_azure::parse;
+    use nodemend_core::model::PoolKind;
+
+    let spec = ArmWorldSpec {
+        pools: vec![
+            PoolSpec::default(),
+            PoolSpec {
+                name: "aspool".into(),
+                kind: PoolKind::AvailabilitySet,
+                count: Some(1),
+                ..PoolSpec::default()
+            },
+        ],
+        ..ArmWorldSpec::default()
+    };
+    let h = start(spec).await;
+    let exec = h.provider.executor();
+    let r = exec.requests();
+    let (sub, node_rg) = (h.cluster.subscription.as_str(), "MC_rg1_aks1_westeurope");
+    let sets = exec
+        .list(r.list_scale_sets(sub, node_rg), parse::scale_sets)
+        .await
+        .unwrap();
+    assert_eq!(sets.len(), 1, "the availability-set pool has no scale set");
+    assert_eq!(sets[0].pool.as_deref(), Some("nodepool1"));
+    let set = exec
+        .get(
+            r.get_scale_set(sub, node_rg, &sets[0].name),
+            parse::scale_set,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (set.capacity, set.provisioning_state),
+        (Some(3), ProvisioningState::Succeeded)
+    );
+
+    let names = h.names();
+    for name in [&names[0], &names[3]] {
+        let id = h.id(name);
+        let view = exec
+            .get(r.get_instance_view(&id), |b| parse::instance_view(&id, b))
+            .await
+            .unwrap();
+        assert_eq!(
+            (view.power_state, view.computer_name.as_deref()),
+            (PowerState::Running, Some(name.as_str()))
+        );
+        let vm = h.provider.instance(&id).await.unwrap();
+        assert_eq!(vm.provisioning_state, ProvisioningState::Succeeded);
+    }
+
+    let clusters: Vec<serde_json::Value> = exec
+        .list(r.list_clusters(sub, "rg1"), parse::page)
+        .await
+        .unwrap();
+    assert_eq!(clusters[0]["name"], "aks1");
+    let pool = exec
+        .get(r.get_pool(&h.cluster, "aspool"), parse::pool)
+        .await
+        .unwrap();
+    assert_eq!(pool.kind, PoolKind::AvailabilitySet);
+    let err = h
+        .provider
+        .pool_instances(&h.provider.cluster(&h.cluster).await.unwrap(), "aspool")
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind, CloudErrorKind::Unsupported);
+}

@@ -137,3 +137,38 @@ async fn responses_carry_the_remaining_budget() {
 }
 
 const REMAINING: &str = "x-ms-ratelimit-remaining-subscription-reads";
+
+#[tokio::test]
+async fn the_client_slows_down_as_the_budget_runs_out() {
+    let spec = ArmWorldSpec {
+        throttles: vec![ThrottleSpec {
+            class: "reads".into(),
+            operation: None,
+            budget: 10,
+            window_secs: 60_000.0,
+        }],
+        ..ArmWorldSpec::default()
+    };
+    let h = start(spec).await;
+    let mut env: std::collections::HashMap<String, String> = h.sim.env().into_iter().collect();
+    env.insert("unused".into(), String::new());
+    let mut cfg = crate::common::config(&env);
+    cfg.retry.slow_down_below = 10;
+    cfg.retry.slow_down_max = std::time::Duration::from_millis(400);
+    let provider = nodemend_azure::AzureProvider::new(&cfg).unwrap();
+    let id = h.id(&h.names()[0]);
+    let started = std::time::Instant::now();
+    for _ in 0..3 {
+        provider.instance(&id).await.unwrap();
+    }
+    // After the 1st read 9 remain (pause 40 ms), after the 2nd 8 (pause 80 ms).
+    assert!(
+        started.elapsed() >= std::time::Duration::from_millis(120),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        h.sim.calls().iter().all(|c| c.status != 429),
+        "slowed down instead of being throttled"
+    );
+}

@@ -349,3 +349,107 @@ pub(crate) fn route(shared: &Shared, world: &World, req: &Req) -> Option<Respons
     }
     Some(response)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use tokio::sync::broadcast;
+
+    use super::*;
+    use crate::arm::SimClock;
+    use crate::arm::spec::{ArmWorldSpec, PoolSpec, VmFaultSpec, VmSpec};
+
+    fn shared(spec: ArmWorldSpec) -> Arc<Shared> {
+        let (events, _) = broadcast::channel(16);
+        Arc::new(Shared {
+            world: Mutex::new(World::new(spec)),
+            clock: SimClock::new("2026-11-21T10:00:00Z".parse().unwrap(), 10.0),
+            events,
+            base: "http://sim".into(),
+        })
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_action_takes_simulated_time_and_is_published_at_both_ends() {
+        let fault = VmFaultSpec {
+            description: "kubelet stopped".into(),
+            cured_by: vec![VmOp::Restart],
+        };
+        let spec = ArmWorldSpec {
+            pools: vec![PoolSpec {
+                vms: vec![VmSpec {
+                    fault: Some(fault),
+                    ..VmSpec::default()
+                }],
+                ..PoolSpec::default()
+            }],
+            ..ArmWorldSpec::default()
+        };
+        let shared = shared(spec);
+        let mut events = shared.events.subscribe();
+        let op = {
+            let mut world = shared.lock();
+            start_vm_action(&shared, &mut world, VmOp::Restart, vec![(0, None)])
+        };
+        let started = events.recv().await.unwrap();
+        assert_eq!((started.phase, started.healthy), (VmPhase::Started, false));
+        assert_eq!(
+            shared.lock().vms[0].provisioning_state,
+            ProvisioningState::Updating
+        );
+        assert_eq!(shared.lock().ops[&op].status, OpStatus::Running);
+        // 60 simulated seconds at scale 10: done after 6 s of (paused) time, not before.
+        tokio::time::sleep(Duration::from_millis(5900)).await;
+        assert_eq!(shared.lock().ops[&op].status, OpStatus::Running);
+        let done = events.recv().await.unwrap();
+        assert_eq!(
+            (done.phase, done.healthy, done.boot_count),
+            (VmPhase::Succeeded, true, 2)
+        );
+        assert_eq!(
+            done.at,
+            "2026-11-21T10:01:00Z".parse::<jiff::Timestamp>().unwrap()
+        );
+        let world = shared.lock();
+        assert_eq!(world.ops[&op].status, OpStatus::Succeeded);
+        assert_eq!(
+            world.vms[0].provisioning_state,
+            ProvisioningState::Succeeded
+        );
+        assert!(
+            world
+                .spec
+                .activity_log
+                .iter()
+                .any(|a| a.operation.ends_with("/restart/action"))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_failing_action_leaves_the_vm_failed_with_its_code() {
+        let shared = shared(ArmWorldSpec::default());
+        let mut events = shared.events.subscribe();
+        let error = ErrorSpec {
+            code: "VMRedeploymentFailed".into(),
+            ..ErrorSpec::default()
+        };
+        let op = {
+            let mut world = shared.lock();
+            start_vm_action(
+                &shared,
+                &mut world,
+                VmOp::Redeploy,
+                vec![(1, Some(error.clone()))],
+            )
+        };
+        let _started = events.recv().await.unwrap();
+        let done = events.recv().await.unwrap();
+        assert_eq!(done.phase, VmPhase::Failed("VMRedeploymentFailed".into()));
+        let world = shared.lock();
+        assert_eq!(world.ops[&op].status, OpStatus::Failed(error));
+        assert_eq!(world.vms[1].provisioning_state, ProvisioningState::Failed);
+        assert_eq!(world.vms[1].boot_count, 1);
+    }
+}

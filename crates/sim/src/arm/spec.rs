@@ -506,3 +506,56 @@ impl ArmWorldSpec {
         toml::from_str(text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../scenarios/arm-world.toml");
+
+    #[test]
+    fn the_example_with_every_field_parses() {
+        let spec = ArmWorldSpec::from_toml(EXAMPLE).unwrap();
+        assert_eq!(spec.pools.len(), 2);
+        assert_eq!(spec.pools[0].vms[0].extensions[0].exit_code, 50);
+        assert_eq!(
+            spec.pools[0].vms[1].fault.as_ref().unwrap().cured_by.len(),
+            3
+        );
+        assert!(spec.pools[0].vms[2].deleted);
+        assert_eq!(spec.pools[1].kind, PoolKind::AvailabilitySet);
+        assert_eq!(
+            spec.pools[1].error.as_ref().unwrap().details[0].code,
+            "InsufficientSubnetSize"
+        );
+        assert_eq!(spec.faults[1].http_status, Some(503));
+        assert_eq!(spec.throttles[0].budget, 100);
+        assert_eq!(spec.async_headers, AsyncHeaders::Both);
+        assert_eq!(spec.cluster.provisioning_state, ProvisioningState::Failed);
+        assert_eq!(
+            spec.activity_log[0].time,
+            "2026-11-20T10:00:00Z".parse::<Timestamp>().unwrap()
+        );
+    }
+
+    #[test]
+    fn every_field_is_optional_and_typos_are_errors() {
+        assert_eq!(
+            ArmWorldSpec::from_toml("").unwrap(),
+            ArmWorldSpec::default()
+        );
+        let err = ArmWorldSpec::from_toml("[cluster]\nnmae = \"x\"").unwrap_err();
+        assert!(err.to_string().contains("nmae"), "{err}");
+    }
+
+    #[test]
+    fn the_documentation_shows_the_example() {
+        let docs =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/azure.md"))
+                .unwrap();
+        assert!(
+            docs.contains(EXAMPLE.trim()),
+            "docs/azure.md must include scenarios/arm-world.toml verbatim"
+        );
+    }
+}
