@@ -208,3 +208,27 @@ async fn a_long_operation_times_out_at_the_deadline() {
     assert_eq!(err.kind, CloudErrorKind::TimedOut);
     assert_eq!(err.failure_code(), "TimedOut");
 }
+
+#[tokio::test]
+async fn a_disabled_subscription_refuses_actions_but_answers_reads() {
+    let spec = ArmWorldSpec {
+        subscription_state: "Disabled".into(),
+        ..ArmWorldSpec::default()
+    };
+    let h = start(spec).await;
+    let id = h.id(&h.names()[0]);
+    let err = h.provider.act(VmAction::Reboot, &id).await.unwrap_err();
+    assert_eq!(
+        (err.kind.clone(), err.failure_code()),
+        (CloudErrorKind::Conflict, "ReadOnlyDisabledSubscription")
+    );
+    assert_eq!(
+        h.provider
+            .subscription(&h.cluster.subscription, &[])
+            .await
+            .unwrap()
+            .state,
+        "Disabled"
+    );
+    h.provider.instance(&id).await.unwrap();
+}

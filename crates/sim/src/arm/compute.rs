@@ -7,8 +7,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::actions::start_vm_action;
 use super::http::{Req, arm_error, error_response, json_response};
-use super::ops::{accepted, start_vm_action};
+use super::ops::accepted;
 use super::render;
 use super::spec::{ErrorSpec, VmOp};
 use super::world::World;

@@ -190,6 +190,16 @@ fn arm(shared: &Arc<Shared>, req: &Req) -> Response {
     if let Some(response) = super::auth::refuse_bearer(&world, now, &req.headers) {
         return response;
     }
+    let state = world.spec.subscription_state.clone();
+    if req.method != Method::GET
+        && (state.eq_ignore_ascii_case("Disabled") || state.eq_ignore_ascii_case("Deleted"))
+    {
+        return arm_error(
+            409,
+            "ReadOnlyDisabledSubscription",
+            &format!("The subscription is {state} and therefore marked as read only."),
+        );
+    }
     let class = if req.method == Method::GET {
         "reads"
     } else {

@@ -9,6 +9,7 @@
 //! change the world while it runs with [`ArmSim::add_fault`], [`ArmSim::delete_vm`],
 //! [`ArmSim::expire_tokens`] and [`ArmSim::set_credentials_valid`].
 
+mod actions;
 mod aks;
 mod auth;
 mod calllog;

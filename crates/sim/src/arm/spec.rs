@@ -2,11 +2,18 @@
 //! default, so a scenario names only what matters to it; unknown fields are errors, so a typo
 //! does not silently do nothing. `docs/azure.md` shows an example of every field.
 
+mod facts;
+mod faults;
+mod pool;
+
 use std::collections::BTreeMap;
 
-use jiff::Timestamp;
-use nodemend_core::model::{PoolKind, PoolMode, PowerState, ProvisioningState};
+use nodemend_core::model::{PowerState, ProvisioningState};
 use serde::{Deserialize, Serialize};
+
+pub use facts::{ActivitySpec, LockSpec, PolicyAssignmentSpec, SubnetSpec, UsageSpec};
+pub use faults::{FaultSpec, ThrottleSpec};
+pub use pool::{ExtensionSpec, PoolSpec, VmFaultSpec, VmOp, VmSpec};
 
 /// The whole ARM world of one simulated subscription.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,150 +148,6 @@ impl Default for ClusterSpec {
     }
 }
 
-/// An agent pool and the VMs behind it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PoolSpec {
-    /// Pool name.
-    pub name: String,
-    /// `System` or `User`.
-    pub mode: PoolMode,
-    /// `VirtualMachineScaleSets`, `AvailabilitySet` or `VirtualMachines`.
-    pub kind: PoolKind,
-    /// VM size.
-    pub vm_size: String,
-    /// Number of VMs; VMs not listed in `vms` are created healthy. Default: `vms.len()`, or 3.
-    pub count: Option<u32>,
-    /// Provisioning state.
-    pub provisioning_state: ProvisioningState,
-    /// Power state.
-    pub power_state: PowerState,
-    /// Availability zones.
-    pub zones: Vec<String>,
-    /// Max pods per node.
-    pub max_pods: u32,
-    /// Subnet ID.
-    pub subnet_id: Option<String>,
-    /// Scale set name; default `aks-<pool>-12345678-vmss`.
-    pub scale_set: Option<String>,
-    /// The error behind a `Failed` state.
-    pub error: Option<ErrorSpec>,
-    /// VMs that differ from a healthy default, by position.
-    pub vms: Vec<VmSpec>,
-}
-
-impl Default for PoolSpec {
-    fn default() -> Self {
-        Self {
-            name: "nodepool1".into(),
-            mode: PoolMode::System,
-            kind: PoolKind::VirtualMachineScaleSets,
-            vm_size: "Standard_D4s_v5".into(),
-            count: None,
-            provisioning_state: ProvisioningState::Succeeded,
-            power_state: PowerState::Running,
-            zones: Vec::new(),
-            max_pods: 30,
-            subnet_id: None,
-            scale_set: None,
-            error: None,
-            vms: Vec::new(),
-        }
-    }
-}
-
-/// A VM's starting state.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct VmSpec {
-    /// Provisioning state.
-    pub provisioning_state: ProvisioningState,
-    /// Power state.
-    pub power_state: PowerState,
-    /// The error behind a `Failed` state (shown as `ProvisioningState/failed/<code>`).
-    pub error: Option<ErrorSpec>,
-    /// Whether it runs the scale set's latest model.
-    pub latest_model_applied: bool,
-    /// Extension statuses, e.g. `vmssCSE` with an exit code.
-    pub extensions: Vec<ExtensionSpec>,
-    /// A fault inside the VM that the simulated kubelet shows, and what cures it.
-    pub fault: Option<VmFaultSpec>,
-    /// The VM no longer exists (ARM answers `NotFound` / `InvalidParameter`).
-    pub deleted: bool,
-}
-
-impl Default for VmSpec {
-    fn default() -> Self {
-        Self {
-            provisioning_state: ProvisioningState::Succeeded,
-            power_state: PowerState::Running,
-            error: None,
-            latest_model_applied: true,
-            extensions: Vec::new(),
-            fault: None,
-            deleted: false,
-        }
-    }
-}
-
-/// An extension's status.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ExtensionSpec {
-    /// Extension name.
-    pub name: String,
-    /// Exit code of its script; 0 is success.
-    pub exit_code: i32,
-    /// Message; default derived from the exit code.
-    pub message: Option<String>,
-    /// Actions after which it succeeds.
-    pub cured_by: Vec<VmOp>,
-}
-
-impl Default for ExtensionSpec {
-    fn default() -> Self {
-        Self {
-            name: "vmssCSE".into(),
-            exit_code: 0,
-            message: None,
-            cured_by: vec![VmOp::Reimage],
-        }
-    }
-}
-
-/// A fault inside a VM (kubelet stopped, disk full...) and what cures it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct VmFaultSpec {
-    /// What is wrong, for people and for the simulated kubelet.
-    pub description: String,
-    /// Actions that cure it.
-    pub cured_by: Vec<VmOp>,
-}
-
-impl Default for VmFaultSpec {
-    fn default() -> Self {
-        Self {
-            description: "kubelet stopped".into(),
-            cured_by: vec![VmOp::Restart, VmOp::Reimage, VmOp::Redeploy],
-        }
-    }
-}
-
-/// An action on a VM, as ARM names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum VmOp {
-    /// `restart`.
-    Restart,
-    /// `reimage`.
-    Reimage,
-    /// `redeploy`.
-    Redeploy,
-    /// `manualupgrade` (scale sets) or PATCH (other VMs).
-    Update,
-}
-
 /// An ARM error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -350,156 +213,6 @@ pub enum AsyncHeaders {
     Location,
 }
 
-/// An activity-log record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ActivitySpec {
-    /// When.
-    pub time: Timestamp,
-    /// Operation, e.g. `Microsoft.Compute/virtualMachineScaleSets/write`.
-    pub operation: String,
-    /// `Started`, `Accepted`, `Succeeded`, `Failed`.
-    pub status: String,
-    /// Resource ID.
-    pub resource_id: String,
-    /// Who.
-    pub caller: String,
-    /// Correlation ID.
-    pub correlation_id: String,
-    /// The error of a failed operation.
-    pub error: Option<ErrorSpec>,
-}
-
-impl Default for ActivitySpec {
-    fn default() -> Self {
-        Self {
-            time: Timestamp::UNIX_EPOCH,
-            operation: String::new(),
-            status: "Succeeded".into(),
-            resource_id: String::new(),
-            caller: "admin@contoso.com".into(),
-            correlation_id: "00000000-0000-0000-0000-000000000000".into(),
-            error: None,
-        }
-    }
-}
-
-/// A quota and its use.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct UsageSpec {
-    /// `Microsoft.Compute` or `Microsoft.Network`.
-    pub provider: String,
-    /// Quota name, e.g. `standardDSv3Family`.
-    pub name: String,
-    /// Display name.
-    pub display_name: Option<String>,
-    /// In use.
-    pub current: u64,
-    /// Limit.
-    pub limit: u64,
-}
-
-/// A subnet.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct SubnetSpec {
-    /// Subnet ID.
-    pub id: String,
-    /// Address prefix.
-    pub address_prefix: String,
-    /// Number of IP configurations in use.
-    pub ip_configurations: u32,
-}
-
-/// A management lock.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct LockSpec {
-    /// Resource group it is on; none: the subscription.
-    pub resource_group: Option<String>,
-    /// Name.
-    pub name: String,
-    /// `CanNotDelete` or `ReadOnly`.
-    pub level: String,
-    /// Notes.
-    pub notes: Option<String>,
-}
-
-/// A policy assignment.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PolicyAssignmentSpec {
-    /// Resource group it is assigned at; none: the subscription (applies everywhere).
-    pub resource_group: Option<String>,
-    /// Name.
-    pub name: String,
-    /// Display name.
-    pub display_name: Option<String>,
-    /// Policy definition ID.
-    pub policy_definition_id: String,
-    /// `Default` or `DoNotEnforce`.
-    pub enforcement_mode: Option<String>,
-}
-
-/// An operation that fails.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FaultSpec {
-    /// Which operation: `restart`, `reimage`, `redeploy`, `update`, `reconcile`, `read` or `any`.
-    pub operation: String,
-    /// Which resource: a VM (`<scale set>/<instance>` or a VM name), a pool name, the cluster
-    /// name, or `*`.
-    pub target: String,
-    /// The error.
-    pub error: ErrorSpec,
-    /// Fail this many times, then succeed; none: every time (or by probability).
-    pub times: Option<u32>,
-    /// Fail with this probability instead of always.
-    pub probability: Option<f64>,
-    /// HTTP status of a synchronous failure; none: the request is accepted and the
-    /// long-running operation fails.
-    pub http_status: Option<u16>,
-}
-
-impl Default for FaultSpec {
-    fn default() -> Self {
-        Self {
-            operation: "any".into(),
-            target: "*".into(),
-            error: ErrorSpec::default(),
-            times: None,
-            probability: None,
-            http_status: None,
-        }
-    }
-}
-
-/// A request budget per subscription; over it ARM answers 429 with `Retry-After`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct ThrottleSpec {
-    /// `reads` (GET) or `writes` (PUT, PATCH, POST).
-    pub class: String,
-    /// Only this operation (`restart`...), or every operation of the class.
-    pub operation: Option<String>,
-    /// Requests allowed per window.
-    pub budget: u64,
-    /// Window length, simulated seconds.
-    pub window_secs: f64,
-}
-
-impl Default for ThrottleSpec {
-    fn default() -> Self {
-        Self {
-            class: "reads".into(),
-            operation: None,
-            budget: 12_000,
-            window_secs: 3600.0,
-        }
-    }
-}
-
 impl ArmWorldSpec {
     /// Reads a spec from TOML.
     pub fn from_toml(text: &str) -> Result<Self, toml::de::Error> {
@@ -509,6 +222,9 @@ impl ArmWorldSpec {
 
 #[cfg(test)]
 mod tests {
+    use jiff::Timestamp;
+    use nodemend_core::model::PoolKind;
+
     use super::*;
 
     const EXAMPLE: &str = include_str!("../../scenarios/arm-world.toml");
