@@ -383,3 +383,25 @@ async fn every_read_operation_answers_over_http() {
         .unwrap_err();
     assert_eq!(err.kind, CloudErrorKind::Unsupported);
 }
+
+#[tokio::test]
+async fn reads_retry_connection_errors_then_fail_as_unavailable() {
+    let h = start(ArmWorldSpec::default()).await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let mut env: std::collections::HashMap<String, String> = h.sim.env().into_iter().collect();
+    env.insert("NODEMEND_ARM_ENDPOINT".into(), format!("http://{closed}"));
+    let provider = nodemend_azure::AzureProvider::new(&crate::common::config(&env)).unwrap();
+    let err = provider.cluster(&h.cluster).await.unwrap_err();
+    assert_eq!(err.kind, CloudErrorKind::Unavailable);
+    assert!(err.to_string().contains("could not be sent"), "{err}");
+    let stats = provider.executor().stats();
+    assert_eq!(
+        stats.requests.load(std::sync::atomic::Ordering::Relaxed),
+        5,
+        "every attempt was made"
+    );
+    assert_eq!(stats.retries.load(std::sync::atomic::Ordering::Relaxed), 4);
+}
