@@ -7,3 +7,4 @@ mod common;
 mod errors;
 mod reads;
 mod throttling;
+mod tls;
