@@ -9,7 +9,7 @@ pub use aks::cluster_id;
 pub use compute::{action_operation, scale_set_id};
 pub use diag::activity_filter;
 
-use http::{Method, Request, header};
+use http::{HeaderValue, Method, Request, header};
 use url::Url;
 
 use crate::config::ApiVersions;
@@ -42,15 +42,10 @@ pub struct ArmRequest {
 impl ArmRequest {
     /// A copy to send again (HTTP requests are not `Clone`).
     pub fn duplicate(&self) -> Self {
-        let mut builder = Request::builder()
-            .method(self.http.method().clone())
-            .uri(self.http.uri().clone());
-        if let Some(headers) = builder.headers_mut() {
-            headers.extend(self.http.headers().clone());
-        }
-        let http = builder
-            .body(self.http.body().clone())
-            .unwrap_or_else(|_| Request::new(self.http.body().clone()));
+        let mut http = Request::new(self.http.body().clone());
+        *http.method_mut() = self.http.method().clone();
+        *http.uri_mut() = self.http.uri().clone();
+        *http.headers_mut() = self.http.headers().clone();
         Self {
             operation: self.operation,
             resource: self.resource.clone(),
@@ -127,22 +122,21 @@ impl Requests {
 }
 
 fn with_body(method: Method, uri: String, body: Option<&serde_json::Value>) -> Request<Vec<u8>> {
-    let builder = Request::builder()
-        .method(method)
-        .header(header::ACCEPT, "application/json");
-    let (builder, bytes) = match body {
-        Some(body) => (
-            builder.header(header::CONTENT_TYPE, "application/json"),
-            body.to_string().into_bytes(),
-        ),
-        None => (builder, Vec::new()),
-    };
-    // `uri` comes from `Url`, which only serialises valid URIs; a URI `http` rejects leaves
-    // the request without one, and sending it fails with an error naming the operation.
-    builder
-        .uri(uri)
-        .body(bytes)
-        .unwrap_or_else(|_| Request::new(Vec::new()))
+    let bytes = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+    let mut req = Request::new(bytes);
+    *req.method_mut() = method;
+    // `uri` comes from `Url` (or from ARM, for status URLs and next links); one that `http`
+    // cannot parse stays empty, and the executor refuses it as a URL off the endpoint.
+    *req.uri_mut() = uri.parse().unwrap_or_default();
+    let headers = req.headers_mut();
+    headers.insert(header::ACCEPT, HeaderValue::from_static("application/json"));
+    if body.is_some() {
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+    }
+    req
 }
 
 #[cfg(test)]
@@ -204,6 +198,12 @@ mod tests {
         assert_eq!(copy.http.headers(), req.http.headers());
         assert_eq!(copy.http.body(), req.http.body());
         assert_eq!(copy.operation, req.operation);
+    }
+
+    #[test]
+    fn an_unparsable_url_is_refused_not_sent_elsewhere() {
+        let req = requests().follow("poll operation", "/x", "not a url");
+        assert_eq!(req.http.uri(), "/");
     }
 
     #[test]

@@ -168,3 +168,30 @@ async fn arm_requires_api_version_and_a_bearer_token() {
     let body: serde_json::Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
 }
+
+#[tokio::test]
+async fn urls_off_the_endpoint_are_never_sent_a_token() {
+    let h = start(ArmWorldSpec::default()).await;
+    let exec = h.provider.executor();
+    for url in [
+        "http://attacker.example/op?api-version=1",
+        "https://127.0.0.1:1/op",
+        "not a url",
+    ] {
+        let err = exec
+            .send(&exec.requests().follow("poll operation", "/x", url))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, nodemend_azure::Error::ForeignUrl { .. }),
+            "{url}: {err}"
+        );
+    }
+    assert_eq!(
+        exec.stats()
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed),
+        0
+    );
+    assert!(token_calls(&h).is_empty(), "not even a token was fetched");
+}
