@@ -12,8 +12,10 @@ use crate::secret::Secret;
 
 /// The assertion type Entra ID expects with a federated token.
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
-/// The managed-identity api-version that IMDS and `IDENTITY_ENDPOINT` both answer.
-const MANAGED_IDENTITY_API_VERSION: &str = "2018-02-01";
+/// The instance metadata service's managed-identity api-version.
+const IMDS_API_VERSION: &str = "2018-02-01";
+/// The api-version of an `IDENTITY_ENDPOINT` that wants `X-IDENTITY-HEADER` (App Service).
+const IDENTITY_HEADER_API_VERSION: &str = "2019-08-01";
 
 /// How a client proves who it is to Entra ID.
 pub(crate) enum ClientProof<'a> {
@@ -52,7 +54,9 @@ pub(crate) fn client_credentials(
         .body(form.finish().into_bytes())
 }
 
-/// `GET {endpoint}?api-version=…&resource=…[&client_id=…]` with `Metadata: true`.
+/// `GET {endpoint}?api-version=…&resource=…[&client_id=…]`: with `Metadata: true` for the
+/// instance metadata service (2018-02-01), and with `X-IDENTITY-HEADER` (2019-08-01) when the
+/// platform gave an `IDENTITY_HEADER`.
 pub(crate) fn managed_identity(
     endpoint: &Url,
     resource: &str,
@@ -63,7 +67,13 @@ pub(crate) fn managed_identity(
     {
         let mut query = url.query_pairs_mut();
         query
-            .append_pair("api-version", MANAGED_IDENTITY_API_VERSION)
+            .append_pair(
+                "api-version",
+                match identity_header {
+                    Some(_) => IDENTITY_HEADER_API_VERSION,
+                    None => IMDS_API_VERSION,
+                },
+            )
             .append_pair("resource", resource);
         if let Some(client_id) = client_id {
             query.append_pair("client_id", client_id);
@@ -79,12 +89,15 @@ pub(crate) fn managed_identity(
     builder.body(Vec::new())
 }
 
-/// A token as an identity endpoint returns it: Entra ID gives `expires_in` as a number,
-/// managed identity as a string.
+/// A token as an identity endpoint returns it: Entra ID gives `expires_in` as a number, IMDS
+/// as a string, App Service only `expires_on` (Unix seconds).
 #[derive(Deserialize)]
 struct TokenBody {
     access_token: String,
-    expires_in: NumberOrString,
+    #[serde(default)]
+    expires_in: Option<NumberOrString>,
+    #[serde(default)]
+    expires_on: Option<NumberOrString>,
 }
 
 #[derive(Deserialize)]
@@ -105,12 +118,26 @@ pub(crate) struct OAuthError {
     pub(crate) error_description: String,
 }
 
-/// Reads a successful token answer: the token and how long it lives.
-pub(crate) fn parse_token(body: &[u8]) -> Result<(Secret, Duration), serde_json::Error> {
+impl NumberOrString {
+    fn value(&self) -> Result<u64, serde_json::Error> {
+        match self {
+            Self::Number(n) => Ok(*n),
+            Self::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+/// Reads a successful token answer: the token and how long it lives. `now_unix` (seconds) turns
+/// an absolute `expires_on` into a lifetime.
+pub(crate) fn parse_token(
+    body: &[u8],
+    now_unix: u64,
+) -> Result<(Secret, Duration), serde_json::Error> {
     let token: TokenBody = serde_json::from_slice(body)?;
-    let secs = match token.expires_in {
-        NumberOrString::Number(n) => n,
-        NumberOrString::String(s) => s.trim().parse().map_err(serde::de::Error::custom)?,
+    let secs = match (&token.expires_in, &token.expires_on) {
+        (Some(relative), _) => relative.value()?,
+        (None, Some(absolute)) => absolute.value()?.saturating_sub(now_unix),
+        (None, None) => return Err(serde::de::Error::missing_field("expires_in")),
     };
     Ok((Secret::new(token.access_token), Duration::from_secs(secs)))
 }
@@ -188,21 +215,44 @@ mod tests {
         assert!(query.contains(&("api-version".into(), "2018-02-01".into())));
         assert!(query.contains(&("resource".into(), "https://management.azure.com/".into())));
         assert!(query.contains(&("client_id".into(), "cid".into())));
+        assert!(req.headers().get("X-IDENTITY-HEADER").is_none());
+        let header = Secret::new("h3ader");
+        let req = managed_identity(&endpoint, "r", None, Some(&header)).unwrap();
+        assert_eq!(req.headers()["X-IDENTITY-HEADER"], "h3ader");
+        assert!(
+            req.uri()
+                .query()
+                .unwrap()
+                .contains("api-version=2019-08-01")
+        );
     }
 
     #[test]
     fn parses_numeric_and_string_lifetimes() {
-        let (token, ttl) =
-            parse_token(br#"{"token_type":"Bearer","expires_in":3599,"access_token":"abc"}"#)
-                .unwrap();
+        let (token, ttl) = parse_token(
+            br#"{"token_type":"Bearer","expires_in":3599,"access_token":"abc"}"#,
+            0,
+        )
+        .unwrap();
         assert_eq!(token.expose(), "abc");
         assert_eq!(ttl, Duration::from_secs(3599));
         let (_, ttl) = parse_token(
             br#"{"access_token":"x","expires_in":"86399","expires_on":"1700000000","resource":"r","token_type":"Bearer"}"#,
+            0,
         )
         .unwrap();
         assert_eq!(ttl, Duration::from_secs(86399));
-        assert!(parse_token(br#"{"access_token":"x"}"#).is_err());
+        let (_, ttl) = parse_token(
+            br#"{"access_token":"x","expires_on":"1700003600","resource":"r","token_type":"Bearer","client_id":"c"}"#,
+            1_700_000_000,
+        )
+        .unwrap();
+        assert_eq!(
+            ttl,
+            Duration::from_secs(3600),
+            "App Service gives only expires_on"
+        );
+        assert!(parse_token(br#"{"access_token":"x"}"#, 0).is_err());
     }
 
     #[test]

@@ -278,7 +278,11 @@ impl Credential {
                 description: err.error_description,
             });
         }
-        flows::parse_token(&body)
+        // The wall clock only matters for an absolute `expires_on` (App Service).
+        let now_unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        flows::parse_token(&body, now_unix)
             .map_err(|source| CredentialError::ParseToken { credential, source })
     }
 }
