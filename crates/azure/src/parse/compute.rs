@@ -316,6 +316,18 @@ mod tests {
     }
 
     #[test]
+    fn example_vm_update_answers_updating() {
+        let vm_id: ProviderId = "azure:///subscriptions/s/resourceGroups/rg/providers/Microsoft.Compute/virtualMachines/myVM".parse().unwrap();
+        let body = example(
+            "VirtualMachine_Update_DetachDataDiskUsingToBeDetachedProperty.json",
+            "200",
+        );
+        let vm = vm(&vm_id, &body).unwrap();
+        assert_eq!(vm.provisioning_state, ProvisioningState::Updating);
+        assert_eq!(vm.computer_name.as_deref(), Some("myVM"));
+    }
+
+    #[test]
     fn failed_status_code_gives_the_state_and_keeps_the_code() {
         let body = br#"{"statuses":[{"code":"ProvisioningState/failed/VMExtensionProvisioningError","level":"Error","message":"exit status=50"},{"code":"PowerState/running"}],
             "extensions":[{"name":"vmssCSE","statuses":[{"code":"ProvisioningState/failed/0","level":"Error","message":"Enable failed: exit status=50"}]}]}"#;
