@@ -205,3 +205,126 @@ pub trait CloudProvider: Send + Sync {
         )))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::sync::Mutex;
+    use std::task::{Context, Poll, Waker};
+
+    use super::*;
+    use crate::model::{PowerState, ProvisioningState};
+
+    /// Polls a future that never waits (the fake provider's) to its end.
+    fn ready<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        {
+            Poll::Ready(out) => out,
+            Poll::Pending => panic!("the fake provider never waits"),
+        }
+    }
+
+    /// A provider that records actions and fails those on VM `bad`.
+    #[derive(Default)]
+    struct Fake {
+        acted: Mutex<Vec<(VmAction, String)>>,
+    }
+
+    impl CloudProvider for Fake {
+        async fn instance(&self, id: &ProviderId) -> Result<VmInstance, CloudError> {
+            Ok(VmInstance {
+                id: id.clone(),
+                computer_name: None,
+                provisioning_state: ProvisioningState::Succeeded,
+                power_state: PowerState::Running,
+                latest_model_applied: None,
+                statuses: vec![],
+                extensions: vec![],
+            })
+        }
+
+        async fn act(&self, action: VmAction, id: &ProviderId) -> Result<(), CloudError> {
+            self.acted.lock().unwrap().push((action, id.to_string()));
+            match id {
+                ProviderId::Vm { name, .. } if name == "bad" => Err(CloudError::new(
+                    action.as_str(),
+                    id.to_string(),
+                    CloudErrorKind::OperationFailed,
+                    "boom",
+                )
+                .with_code("VMRedeploymentFailed")),
+                _ => Ok(()),
+            }
+        }
+
+        async fn cluster(&self, cluster: &ClusterRef) -> Result<Cluster, CloudError> {
+            Err(CloudError::unsupported("get cluster", &cluster.name))
+        }
+
+        async fn pool_instances(
+            &self,
+            _: &Cluster,
+            pool: &str,
+        ) -> Result<Vec<VmInstance>, CloudError> {
+            Err(CloudError::unsupported("list pool VMs", pool))
+        }
+
+        async fn reconcile(&self, _: &ReconcileTarget) -> Result<(), CloudError> {
+            Ok(())
+        }
+    }
+
+    fn vm(name: &str) -> ProviderId {
+        ProviderId::Vm {
+            subscription: "s".into(),
+            resource_group: "rg".into(),
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn act_many_defaults_to_one_action_per_vm_in_order() {
+        let fake = Fake::default();
+        let ids = [vm("a"), vm("bad"), vm("c")];
+        let results = ready(fake.act_many(VmAction::Redeploy, &ids));
+        assert_eq!(
+            results.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+            ids
+        );
+        assert!(results[0].1.is_ok() && results[2].1.is_ok());
+        let err = results[1].1.as_ref().unwrap_err();
+        assert_eq!(err.failure_code(), "VMRedeploymentFailed");
+        assert_eq!(fake.acted.lock().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn diagnosis_reads_default_to_unsupported() {
+        let fake = Fake::default();
+        let scope = Scope::Subscription("s".into());
+        let err = ready(fake.locks(&scope)).unwrap_err();
+        assert_eq!(err.kind, CloudErrorKind::Unsupported);
+        assert_eq!(err.resource, "/subscriptions/s");
+        assert!(ready(fake.subnet("/x")).is_err());
+        assert!(ready(fake.subscription("s", &["Microsoft.Compute"])).is_err());
+        assert!(ready(fake.quotas("s", "westeurope")).is_err());
+        assert!(ready(fake.policy_assignments(&scope)).is_err());
+    }
+
+    #[test]
+    fn actions_print_as_event_verbs() {
+        let verbs: Vec<String> = [
+            VmAction::Reboot,
+            VmAction::Reimage,
+            VmAction::Redeploy,
+            VmAction::Update,
+        ]
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+        assert_eq!(verbs, ["reboot", "reimage", "redeploy", "update"]);
+    }
+}

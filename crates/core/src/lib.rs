@@ -8,6 +8,7 @@
 //! - [`model`]: cluster → agent pools → VMs ↔ Kubernetes nodes.
 //! - [`ProviderId`]: how a node names its VM.
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
+//! - [`cloud`]: the [`cloud::CloudProvider`] trait that cloud adapters implement.
 
 pub mod catalog;
 pub mod cloud;

@@ -1,4 +1,8 @@
 //! nodemend-sim: simulators that speak the real wire protocols, so that nodemend's production
-//! adapters can be demonstrated and tested with no cluster or cloud at hand.
+//! adapters are what the tests and the demo exercise.
+//!
+//! Start with [`arm::ArmSim`], the Azure Resource Manager server, and [`kubelet`], the
+//! simulated kubelets that register nodes against any Kubernetes API server.
 
+pub mod arm;
 pub mod kubelet;
