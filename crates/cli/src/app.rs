@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Explain an Azure/AKS error code: what causes it and how to fix it.
     Explain(commands::explain::ExplainArgs),
+    /// Run the node auto-repair controller.
+    Run(commands::run::RunArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     Crds(commands::crds::CrdsArgs),
 }
@@ -39,6 +41,7 @@ pub(crate) fn main() -> ExitCode {
     let result = match command {
         Command::Explain(args) => commands::explain::run(args),
         Command::Crds(args) => commands::crds::run(args),
+        Command::Run(args) => commands::run::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

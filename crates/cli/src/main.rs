@@ -2,8 +2,11 @@
 
 mod app;
 mod commands;
+mod connect;
 mod controller;
 mod exit;
+mod logging;
+mod policy_file;
 mod style;
 
 fn main() -> std::process::ExitCode {

@@ -47,14 +47,23 @@ mod tests {
         let err = format!("{:#}", parse("treshold: 5m\n").unwrap_err());
         assert!(err.contains("unknown field `treshold`"), "{err}");
         assert!(err.contains("line 1"), "{err}");
-        let err = format!("{:#}", parse("pools:\n  a:\n    ladder: [reboot, warp]\n").unwrap_err());
-        assert!(err.contains("policy field pools.a.ladder[1].action"), "{err}");
+        let err = format!(
+            "{:#}",
+            parse("pools:\n  a:\n    ladder: [reboot, warp]\n").unwrap_err()
+        );
+        assert!(
+            err.contains("policy field pools.a.ladder[1].action"),
+            "{err}"
+        );
         assert!(parse("").is_ok());
     }
 
     #[test]
     fn a_missing_file_names_the_path() {
-        let err = format!("{:#}", load(Some(Path::new("/nonexistent/policy.yaml"))).unwrap_err());
+        let err = format!(
+            "{:#}",
+            load(Some(Path::new("/nonexistent/policy.yaml"))).unwrap_err()
+        );
         assert!(err.contains("/nonexistent/policy.yaml"), "{err}");
     }
 }

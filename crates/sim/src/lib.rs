@@ -5,4 +5,6 @@
 //! simulated kubelets that register nodes against any Kubernetes API server.
 
 pub mod arm;
+pub mod fleet;
 pub mod kubelet;
+pub mod scenario;

@@ -2,3 +2,4 @@
 
 pub(crate) mod crds;
 pub(crate) mod explain;
+pub(crate) mod run;

@@ -7,7 +7,8 @@
 //! client at it with [`ArmSim::env`]. Watch VM actions with [`ArmSim::subscribe`] (see
 //! [`events`] for how simulated kubelets use it), read the call log with [`ArmSim::calls`], and
 //! change the world while it runs with [`ArmSim::add_fault`], [`ArmSim::delete_vm`],
-//! [`ArmSim::expire_tokens`] and [`ArmSim::set_credentials_valid`].
+//! [`ArmSim::set_vm_fault`], [`ArmSim::fail_vm`], [`ArmSim::expire_tokens`] and
+//! [`ArmSim::set_credentials_valid`].
 
 mod actions;
 mod aks;
@@ -33,7 +34,7 @@ use tokio::sync::{broadcast, oneshot};
 pub use calllog::CallRecord;
 pub use clock::SimClock;
 pub use events::{VmEvent, VmPhase, VmSnapshot};
-pub use spec::{ArmWorldSpec, FaultSpec};
+pub use spec::{ArmWorldSpec, ErrorSpec, FaultSpec, VmFaultSpec};
 
 use world::World;
 
@@ -230,6 +231,33 @@ impl ArmSim {
             .iter_mut()
             .find(|v| v.computer_name.eq_ignore_ascii_case(computer_name));
         vm.map(|v| v.deleted = true).is_some()
+    }
+
+    /// Puts a fault inside a VM (`None` clears it): the VM counts as unhealthy until an action
+    /// in the fault's `cured_by` runs. Returns false when there is no such VM.
+    pub fn set_vm_fault(&self, computer_name: &str, fault: Option<VmFaultSpec>) -> bool {
+        let mut world = self.shared.lock();
+        let vm = world
+            .vms
+            .iter_mut()
+            .find(|v| v.computer_name.eq_ignore_ascii_case(computer_name));
+        vm.map(|v| v.fault = fault).is_some()
+    }
+
+    /// Leaves a VM in the `Failed` provisioning state with `error`, as a partly failed disk
+    /// detach does; an update (`manualupgrade` or PATCH) brings it back. Returns false when there
+    /// is no such VM.
+    pub fn fail_vm(&self, computer_name: &str, error: ErrorSpec) -> bool {
+        let mut world = self.shared.lock();
+        let vm = world
+            .vms
+            .iter_mut()
+            .find(|v| v.computer_name.eq_ignore_ascii_case(computer_name));
+        vm.map(|v| {
+            v.provisioning_state = nodemend_core::model::ProvisioningState::Failed;
+            v.error = Some(error);
+        })
+        .is_some()
     }
 
     /// Makes every token issued so far expired; ARM answers `ExpiredAuthenticationToken`.
