@@ -8,9 +8,11 @@
 //! - [`model`]: cluster → agent pools → VMs ↔ Kubernetes nodes.
 //! - [`ProviderId`]: how a node names its VM.
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
+//! - [`diagnosis`]: rules over a snapshot of a cluster that explain a failed state.
 
 pub mod catalog;
 pub mod cloud;
+pub mod diagnosis;
 pub mod drain;
 #[cfg(test)]
 mod fixtures;
