@@ -3,6 +3,9 @@
 mod app;
 mod commands;
 mod exit;
+// Rendering of `nodemend diagnose`; the diagnose command wires it.
+#[cfg_attr(not(test), allow(dead_code))]
+mod report;
 mod style;
 
 fn main() -> std::process::ExitCode {
