@@ -308,6 +308,22 @@ impl Snapshot {
         })
     }
 
+    /// The VM behind a node: by its provider ID, else by computer name (AKS names nodes after
+    /// their VMs' computer names).
+    pub fn vm_of_node(&self, node: &str, provider_id: Option<&str>) -> Option<&VmInstance> {
+        let key = provider_id
+            .and_then(|p| p.parse::<crate::ProviderId>().ok())
+            .map(|id| id.key());
+        let vms = || {
+            self.azure
+                .iter()
+                .flat_map(|a| &a.pools)
+                .flat_map(|p| p.instances.iter().flatten())
+        };
+        key.and_then(|key| vms().find(|vm| vm.id.key() == key))
+            .or_else(|| vms().find(|vm| vm.computer_name.as_deref() == Some(node)))
+    }
+
     /// Whether the Azure side says the cluster or any pool is in the Failed state.
     pub fn anything_failed(&self) -> bool {
         self.cluster().is_some_and(|c| {
@@ -365,6 +381,21 @@ mod tests {
             "np1"
         );
         assert!(snap.pool_of_resource("/subscriptions/x").is_none());
+    }
+
+    #[test]
+    fn nodes_map_to_their_vm_by_provider_id_or_name() {
+        let snap = snapshot().with_pool(pool("np1"));
+        let by_name = snap.vm_of_node("aks-np1-vmss000002", None).unwrap();
+        assert!(by_name.id.arm_id().ends_with("/virtualMachines/2"));
+        let id = by_name
+            .id
+            .to_string()
+            .to_uppercase()
+            .replace("AZURE://", "azure://");
+        let by_id = snap.vm_of_node("renamed", Some(&id)).unwrap();
+        assert_eq!(by_id.id, by_name.id);
+        assert!(snap.vm_of_node("other", None).is_none());
     }
 
     #[test]

@@ -137,11 +137,13 @@ fn finding(
         names = names.pool(snapshot, pool);
     }
     let view = snapshot.kubernetes.as_ref().and_then(|k| k.node(node));
-    if let Some(id) = view
-        .and_then(|n| n.provider_id.as_deref())
-        .and_then(|p| p.parse::<ProviderId>().ok())
-    {
-        names = names.vm(&id);
+    let provider_id = view.and_then(|n| n.provider_id.as_deref());
+    let vm_id = snapshot
+        .vm_of_node(node, provider_id)
+        .map(|vm| vm.id.clone())
+        .or_else(|| provider_id.and_then(|p| p.parse::<ProviderId>().ok()));
+    if let Some(id) = &vm_id {
+        names = names.vm(id);
     }
     let mut draft = Draft::new(ID, severity, format!("node/{node}"), title)
         .evidence("reason", reason)

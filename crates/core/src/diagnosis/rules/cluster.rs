@@ -1,12 +1,13 @@
 //! `cluster-state`: the managed cluster's provisioning and power state. For a Failed cluster
 //! (scenario 1 of the failed-state guide) the newest failed operation on it is taken from the
-//! activity log, and its code, dug out of the error, picks the catalog entry.
+//! activity log, and its code, dug out of the error, picks the catalog entry; with no code of
+//! its own, the cause of a Failed pool is taken.
 
 use super::{
-    at_least, best, entry_or, error_line, found_evidence, operation_line, reconcile_cluster,
+    at_least, best, entry_or, error_line, found_evidence, operation_line, pool, reconcile_cluster,
+    reconcile_pool,
 };
-use crate::catalog::NodeOs;
-use crate::catalog::{Catalog, Severity};
+use crate::catalog::{Catalog, NodeOs, Severity};
 use crate::cloud::ActivityRecord;
 use crate::diagnosis::codes::{self, Found};
 use crate::diagnosis::finding::{Draft, Finding};
@@ -62,15 +63,19 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     vec![finding]
 }
 
-/// The newest failed operation on the cluster and the most specific code of the cluster's
-/// provisioning error or of that operation.
-pub(super) fn cause<'s, 'c>(
-    snapshot: &'s Snapshot,
-    catalog: &'c Catalog,
-) -> (Option<&'s ActivityRecord>, Option<Found<'c>>) {
-    let Some(id) = snapshot.cluster().map(Cluster::arm_id) else {
-        return (None, None);
-    };
+/// Why the cluster is Failed, as far as the snapshot tells.
+pub(super) struct Cause<'s, 'c> {
+    /// The newest failed operation on the cluster.
+    pub(super) operation: Option<&'s ActivityRecord>,
+    /// The most specific code of the cluster's provisioning error or of that operation, else
+    /// of a Failed pool.
+    pub(super) found: Option<Found<'c>>,
+    /// The pool the code came from, when it came from one.
+    pub(super) pool: Option<String>,
+}
+
+pub(super) fn cause<'s, 'c>(snapshot: &'s Snapshot, catalog: &'c Catalog) -> Cause<'s, 'c> {
+    let id = snapshot.cluster().map(Cluster::arm_id).unwrap_or_default();
     let error = snapshot
         .azure
         .as_ref()
@@ -79,13 +84,34 @@ pub(super) fn cause<'s, 'c>(
         .failed_activity()
         .into_iter()
         .find(|r| r.resource_id.eq_ignore_ascii_case(&id));
-    let found = best([
+    let own = best([
         error.and_then(|e| codes::in_error(e, NodeOs::Linux, catalog)),
         operation
             .and_then(|r| r.error.as_ref())
             .and_then(|e| codes::in_error(e, NodeOs::Linux, catalog)),
     ]);
-    (operation, found)
+    if own.is_some() {
+        return Cause {
+            operation,
+            found: own,
+            pool: None,
+        };
+    }
+    // A cluster is often Failed only because a pool is: then the pool's cause is the cluster's.
+    let from_pool = snapshot
+        .pools()
+        .iter()
+        .filter(|p| p.provisioning_state.is_failed())
+        .find_map(|p| {
+            pool::checks(snapshot, catalog, p)
+                .found
+                .map(|f| (p.name.clone(), f))
+        });
+    Cause {
+        operation,
+        found: from_pool.as_ref().map(|(_, f)| f.clone()),
+        pool: from_pool.map(|(p, _)| p),
+    }
 }
 
 fn failed(
@@ -99,7 +125,11 @@ fn failed(
         .azure
         .as_ref()
         .and_then(|a| a.cluster_error.as_ref());
-    let (operation, found) = cause(snapshot, catalog);
+    let Cause {
+        operation,
+        found,
+        pool: from_pool,
+    } = cause(snapshot, catalog);
     let entry = entry_or(catalog, found.as_ref(), "ClusterProvisioningFailed");
     let title = match &found {
         Some(f) => format!("The cluster is in the Failed state: {}", f.code),
@@ -142,10 +172,20 @@ fn failed(
     if !failed_pools.is_empty() {
         draft = draft.evidence("failed pools", failed_pools.join(", "));
     }
+    let mut names = names.clone();
+    if let Some(pool) = &from_pool {
+        draft = draft.evidence("cause taken from", format!("Failed pool {pool}"));
+        names = names.pool(snapshot, pool);
+    }
     if let Some(found) = &found {
         draft = found_evidence(draft.code(&found.code), found);
     }
-    draft = draft.entry(entry, names);
+    draft = draft.entry(entry, &names);
+    if let Some(pool) = &from_pool {
+        for command in reconcile_pool(snapshot, pool) {
+            draft = draft.then(command);
+        }
+    }
     for command in reconcile_cluster(snapshot) {
         draft = draft.then(command);
     }
@@ -216,6 +256,20 @@ mod tests {
         let f = &run(&snap)[0];
         assert_eq!(f.code.as_deref(), Some("ReadOnlyDisabledSubscription"));
         assert_eq!(f.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn a_failed_pool_explains_a_failed_cluster_with_no_cause_of_its_own() {
+        let snap = snapshot()
+            .cluster_state(ProvisioningState::Failed)
+            .with_pool(pool("np1").failed().error("SubnetIsFull", "no room"));
+        let f = &run(&snap)[0];
+        assert_eq!(f.code.as_deref(), Some("SubnetIsFull"));
+        assert!(
+            f.evidence
+                .iter()
+                .any(|e| e.label == "cause taken from" && e.value == "Failed pool np1")
+        );
     }
 
     #[test]

@@ -41,7 +41,10 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     };
     let mut failed: Vec<(String, Option<Found<'_>>)> = Vec::new();
     if c.provisioning_state.is_failed() {
-        failed.push(("cluster".to_owned(), cluster::cause(snapshot, catalog).1));
+        failed.push((
+            "cluster".to_owned(),
+            cluster::cause(snapshot, catalog).found,
+        ));
     }
     for p in c.pools.iter().filter(|p| p.provisioning_state.is_failed()) {
         failed.push((

@@ -86,7 +86,10 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
                     "A delete lock keeps AKS from removing VMs: scale-down, upgrades and deletes fail",
                 ),
             };
-            let names = Placeholders::for_snapshot(snapshot).set("lock", &lock.name);
+            let mut names = Placeholders::for_snapshot(snapshot).set("lock", &lock.name);
+            if let Some(pool) = failed_pools.first() {
+                names = names.pool(snapshot, pool);
+            }
             let mut draft = Draft::new(ID, severity, lock.id.clone(), title)
                 .code("ScopeLocked")
                 .evidence("lock", format!("{} ({})", lock.name, lock.level))

@@ -10,22 +10,12 @@ use crate::catalog::{Catalog, Severity};
 use crate::diagnosis::finding::{Draft, Finding, ago, clip, human};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
-use crate::model::{ConditionStatus, NodeView, READY, VmInstance};
+use crate::model::{ConditionStatus, NodeView, READY};
 
 pub(super) const ID: &str = "node-not-ready";
 
 /// How long AKS lets a node be NotReady before it repairs it.
 const REPAIR_AFTER: SignedDuration = SignedDuration::from_mins(5);
-
-fn vm_of<'s>(snapshot: &'s Snapshot, id: &ProviderId) -> Option<&'s VmInstance> {
-    let key = id.key();
-    snapshot
-        .azure
-        .iter()
-        .flat_map(|a| &a.pools)
-        .flat_map(|p| p.instances.iter().flatten())
-        .find(|vm| vm.id.key() == key)
-}
 
 pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     let Some(kube) = &snapshot.kubernetes else {
@@ -65,12 +55,12 @@ fn finding(snapshot: &Snapshot, catalog: &Catalog, node: &NodeView) -> Finding {
         None => format!("Node {} has never reported Ready", node.name),
     };
     let provider_id: Option<ProviderId> = node.provider_id.as_deref().and_then(|p| p.parse().ok());
-    let vm = provider_id.as_ref().and_then(|id| vm_of(snapshot, id));
+    let vm = snapshot.vm_of_node(&node.name, node.provider_id.as_deref());
     let mut names = Placeholders::for_snapshot(snapshot).set("node", &node.name);
     if let Some(pool) = &node.pool {
         names = names.pool(snapshot, pool);
     }
-    if let Some(id) = &provider_id {
+    if let Some(id) = vm.map(|v| &v.id).or(provider_id.as_ref()) {
         names = names.vm(id);
     }
     let mut draft = Draft::new(ID, severity, format!("node/{}", node.name), title)
