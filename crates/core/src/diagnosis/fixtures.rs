@@ -1,12 +1,13 @@
 //! Chained builders for diagnosis tests:
 //! `snapshot().with_pool(pool("np1").failed().instance_failed(0, code, message))`.
 
+use super::facts::Facts;
 use super::kube::{EventRecord, KubeFacts, ObjectRef, PdbState, PodState, StuckPod, StuckState};
 use super::snapshot::{
     AzureFacts, NetworkProfile, PoolFacts, ReadError, ReadFailure, ScaleSetFacts, ScopeFacts,
     Snapshot, Target,
 };
-use crate::catalog::NodeOs;
+use crate::catalog::{Catalog, NodeOs};
 use crate::cloud::{
     ActivityRecord, CloudError, CloudErrorKind, Lock, PolicyAssignment, ProviderRegistration,
     QuotaUsage, Scope, Subnet, SubscriptionInfo,
@@ -48,6 +49,11 @@ pub(crate) fn snapshot() -> Snapshot {
         kubernetes: Some(KubeFacts::default()),
         read_failures: Vec::new(),
     }
+}
+
+/// The facts of a snapshot, decoded with the built-in catalog.
+pub(crate) fn facts(snapshot: &Snapshot) -> Facts<'_, 'static> {
+    Facts::new(snapshot, Catalog::builtin())
 }
 
 /// An ARM error with no details.

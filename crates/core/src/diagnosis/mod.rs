@@ -1,7 +1,7 @@
 //! Diagnosis of a cluster in a failed state: rules over a snapshot, producing findings.
 //!
 //! Collectors (in the adapters) read Azure and Kubernetes once into a [`Snapshot`]; [`diagnose`]
-//! runs every rule of [`RULES`] over it and returns a [`Report`] of [`Finding`]s, worst first.
+//! decodes its failed operations once ([`Facts`]) and runs every rule of [`RULES`] over it and returns a [`Report`] of [`Finding`]s, worst first.
 //! Each finding names the resource, the evidence, the cause and remedy from the catalog, and
 //! the commands that fix it with the snapshot's names filled in. Nothing here does IO or reads
 //! the clock: the snapshot carries `now`.
@@ -10,6 +10,7 @@
 //! [`codes`] for how an error code is dug out of Azure's messages.
 
 pub mod codes;
+mod facts;
 mod finding;
 #[cfg(test)]
 mod fixtures;
@@ -22,6 +23,7 @@ mod scenarios;
 mod snapshot;
 mod vm_size;
 
+pub use facts::{Facts, Failure};
 pub use finding::{Evidence, Finding};
 pub use kube::{EventRecord, KubeFacts, ObjectRef, PdbState, PodState, StuckPod, StuckState};
 pub use report::{Report, Summary, diagnose};

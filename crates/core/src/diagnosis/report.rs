@@ -3,6 +3,7 @@
 use jiff::Timestamp;
 use serde::Serialize;
 
+use super::facts::Facts;
 use super::finding::Finding;
 use super::rules::RULES;
 use super::snapshot::Snapshot;
@@ -70,10 +71,8 @@ impl Report {
 
 /// Runs every rule over the snapshot and sorts what they found.
 pub fn diagnose(snapshot: &Snapshot, catalog: &Catalog) -> Report {
-    let mut findings: Vec<Finding> = RULES
-        .iter()
-        .flat_map(|rule| (rule.run)(snapshot, catalog))
-        .collect();
+    let facts = Facts::new(snapshot, catalog);
+    let mut findings: Vec<Finding> = RULES.iter().flat_map(|rule| (rule.run)(&facts)).collect();
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)

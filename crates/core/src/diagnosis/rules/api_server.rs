@@ -3,15 +3,17 @@
 //! cluster whose API server does not answer points at an outage on the AKS side (critical).
 //! Without Azure, the local network cannot be ruled out, so it is an error.
 
-use crate::catalog::{Catalog, Severity};
+use crate::catalog::Severity;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, clip, list};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::{ReadError, Snapshot};
+use crate::diagnosis::snapshot::ReadError;
 use crate::model::PowerState;
 
 pub(super) const ID: &str = "api-server-unreachable";
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let unanswered: Vec<String> = snapshot
         .read_failures
         .iter()
@@ -69,12 +71,12 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, kube_read_failed, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, kube_read_failed, snapshot};
 
     #[test]
     fn no_answer_from_a_running_cluster_is_critical() {
         let snap = snapshot().read_failed(kube_read_failed("nodes", None, "connection refused"));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Critical);
         assert_eq!(f.code.as_deref(), Some("APIServerError"));
         assert_eq!(f.evidence[0].value, "nodes: no answer, connection refused");
@@ -86,7 +88,7 @@ mod tests {
             snapshot()
                 .stopped()
                 .read_failed(kube_read_failed("nodes", Some(503), "unavailable"));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Warning);
         assert_eq!(f.commands[0], "az aks start --resource-group rg --name aks");
     }
@@ -97,11 +99,8 @@ mod tests {
             snapshot()
                 .kube_only()
                 .read_failed(kube_read_failed("pods", Some(502), "bad gateway"));
-        assert_eq!(
-            check(&snap, Catalog::builtin())[0].severity,
-            Severity::Error
-        );
+        assert_eq!(check(&facts(&snap))[0].severity, Severity::Error);
         let forbidden = snapshot().read_failed(kube_read_failed("pods", Some(403), "forbidden"));
-        assert!(check(&forbidden, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&forbidden)).is_empty());
     }
 }

@@ -5,13 +5,13 @@
 
 use std::collections::BTreeMap;
 
-use super::{quoted_after, reconcile_cluster, record_is};
-use crate::catalog::{Catalog, Severity};
+use super::{quoted_after, reconcile_cluster};
+use crate::catalog::Severity;
 use crate::cloud::ActivityRecord;
 use crate::diagnosis::codes::Found;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, list};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 use crate::model::ArmError;
 
 pub(super) const ID: &str = "authorization-failed";
@@ -19,14 +19,10 @@ pub(super) const ID: &str = "authorization-failed";
 const CODES: [&str; 2] = ["AuthorizationFailed", "LinkedAuthorizationFailed"];
 
 /// Failed records that are authorization failures, with the code found.
-pub(super) fn failures<'s, 'c>(
-    snapshot: &'s Snapshot,
-    catalog: &'c Catalog,
-) -> Vec<(&'s ActivityRecord, Found<'c>)> {
-    snapshot
-        .failed_activity()
-        .into_iter()
-        .filter_map(|r| record_is(r, catalog, &CODES).map(|found| (r, found)))
+pub(super) fn failures<'s, 'c>(facts: &Facts<'s, 'c>) -> Vec<(&'s ActivityRecord, Found<'c>)> {
+    facts
+        .failures_of(&CODES)
+        .filter_map(|f| f.found.clone().map(|found| (f.record, found)))
         .collect()
 }
 
@@ -61,9 +57,10 @@ fn denied(record: &ActivityRecord) -> Denied {
     }
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let mut groups: BTreeMap<(String, String), Vec<Failure<'_, '_>>> = BTreeMap::new();
-    for (record, found) in failures(snapshot, catalog) {
+    for (record, found) in failures(facts) {
         let what = denied(record);
         let key = (
             what.action.clone().unwrap_or_default(),
@@ -121,7 +118,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, arm, failed_op, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, arm, facts, failed_op, snapshot};
 
     const DENIED: &str = "The client 'aks-sp' with object id 'oid-1' does not have authorization to perform action 'Microsoft.Network/routeTables/write' over scope '/subscriptions/sub/resourceGroups/net/providers/Microsoft.Network/routeTables/rt' or the scope is invalid.";
 
@@ -140,7 +137,7 @@ mod tests {
                 arm("AuthorizationFailed", DENIED),
                 -30,
             ));
-        let findings = check(&snap, Catalog::builtin());
+        let findings = check(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(
@@ -169,15 +166,15 @@ mod tests {
             arm("CreateVNetFailed", wrapped),
             -5,
         ));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("LinkedAuthorizationFailed"));
         assert!(f.resource.ends_with("/ddosProtectionPlans/p"));
-        assert_eq!(failures(&snap, Catalog::builtin()).len(), 1);
+        assert_eq!(failures(&facts(&snap)).len(), 1);
     }
 
     #[test]
     fn other_failures_are_not_authorization_failures() {
         let snap = snapshot().with_activity(failed_op("w", "/x", arm("QuotaExceeded", ""), -5));
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
     }
 }

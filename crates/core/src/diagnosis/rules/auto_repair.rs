@@ -12,6 +12,7 @@ use super::reconcile_pool;
 use crate::ProviderId;
 use crate::catalog::{Catalog, Entry, Severity};
 use crate::diagnosis::codes::{self, Found};
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, ago, clip};
 use crate::diagnosis::kube::EventRecord;
 use crate::diagnosis::placeholders::Placeholders;
@@ -58,7 +59,8 @@ fn pool_of(snapshot: &Snapshot, node: &str) -> Option<String> {
     })
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(kube) = &snapshot.kubernetes else {
         return Vec::new();
     };
@@ -179,7 +181,7 @@ fn finding(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, node_event, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, node_event, pool, snapshot};
     use crate::fixtures::{NodeFixture, node, t};
     use crate::policy::Action;
     use crate::repair::action_failed_message;
@@ -203,7 +205,7 @@ mod tests {
             "OutboundConnectivityNotEnabledOnVMSS",
         ] {
             let snap = snapshot().with_event(failed_event(Action::Reimage, "n1", code));
-            let f = &check(&snap, Catalog::builtin())[0];
+            let f = &check(&facts(&snap))[0];
             assert_eq!(f.code.as_deref(), Some(code));
             assert_eq!(f.entry.as_deref(), Some(code));
             assert_eq!(f.resource, "node/n1");
@@ -223,7 +225,7 @@ mod tests {
         let snap = snapshot()
             .with_event(failed_event(Action::Reboot, "n1", "InvalidParameter"))
             .with_event(second);
-        let findings = check(&snap, Catalog::builtin());
+        let findings = check(&facts(&snap));
         assert_eq!(findings.len(), 1);
         assert!(
             findings[0]
@@ -243,7 +245,7 @@ mod tests {
                 "aks-np1-vmss000001",
                 "VMRedeploymentFailed",
             ));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Error);
         assert!(f.title.ends_with(", and pool np1 is Failed"), "{}", f.title);
         assert!(
@@ -264,7 +266,7 @@ mod tests {
             "aks-np1-vmss000002",
             "TooManyVMRedeploymentRequests",
         ));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("TooManyVMRedeploymentRequests"));
         assert!(
             f.evidence
@@ -285,6 +287,6 @@ mod tests {
             "n1",
             "Node n1 status is now: NodeNotReady",
         ));
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
     }
 }

@@ -7,17 +7,18 @@ use super::{
     at_least, best, entry_or, error_line, found_evidence, operation_line, pool, reconcile_cluster,
     reconcile_pool,
 };
-use crate::catalog::{Catalog, NodeOs, Severity};
+use crate::catalog::{NodeOs, Severity};
 use crate::cloud::ActivityRecord;
 use crate::diagnosis::codes::{self, Found};
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 use crate::model::{Cluster, PowerState, ProvisioningState};
 
 pub(super) const ID: &str = "cluster-state";
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let snapshot = facts.snapshot;
     let Some(cluster) = snapshot.cluster() else {
         return Vec::new();
     };
@@ -25,7 +26,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     let resource = cluster.arm_id();
     let state = &cluster.provisioning_state;
     let finding = match state {
-        ProvisioningState::Failed => failed(snapshot, catalog, cluster, &names),
+        ProvisioningState::Failed => failed(facts, cluster, &names),
         ProvisioningState::Canceled => {
             let mut draft = Draft::new(
                 ID,
@@ -74,21 +75,21 @@ pub(super) struct Cause<'s, 'c> {
     pub(super) pool: Option<String>,
 }
 
-pub(super) fn cause<'s, 'c>(snapshot: &'s Snapshot, catalog: &'c Catalog) -> Cause<'s, 'c> {
+pub(super) fn cause<'s, 'c>(facts: &Facts<'s, 'c>) -> Cause<'s, 'c> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let id = snapshot.cluster().map(Cluster::arm_id).unwrap_or_default();
     let error = snapshot
         .azure
         .as_ref()
         .and_then(|a| a.cluster_error.as_ref());
-    let operation = snapshot
-        .failed_activity()
-        .into_iter()
-        .find(|r| r.resource_id.eq_ignore_ascii_case(&id));
+    let failure = facts
+        .failures()
+        .iter()
+        .find(|f| f.record.resource_id.eq_ignore_ascii_case(&id));
+    let operation = failure.map(|f| f.record);
     let own = best([
         error.and_then(|e| codes::in_error(e, NodeOs::Linux, catalog)),
-        operation
-            .and_then(|r| r.error.as_ref())
-            .and_then(|e| codes::in_error(e, NodeOs::Linux, catalog)),
+        failure.and_then(|f| f.found.clone()),
     ]);
     if own.is_some() {
         return Cause {
@@ -102,11 +103,7 @@ pub(super) fn cause<'s, 'c>(snapshot: &'s Snapshot, catalog: &'c Catalog) -> Cau
         .pools()
         .iter()
         .filter(|p| p.provisioning_state.is_failed())
-        .find_map(|p| {
-            pool::checks(snapshot, catalog, p)
-                .found
-                .map(|f| (p.name.clone(), f))
-        });
+        .find_map(|p| pool::checks(facts, p).found.map(|f| (p.name.clone(), f)));
     Cause {
         operation,
         found: from_pool.as_ref().map(|(_, f)| f.clone()),
@@ -114,12 +111,8 @@ pub(super) fn cause<'s, 'c>(snapshot: &'s Snapshot, catalog: &'c Catalog) -> Cau
     }
 }
 
-fn failed(
-    snapshot: &Snapshot,
-    catalog: &Catalog,
-    cluster: &Cluster,
-    names: &Placeholders,
-) -> Finding {
+fn failed(facts: &Facts<'_, '_>, cluster: &Cluster, names: &Placeholders) -> Finding {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let id = cluster.arm_id();
     let error = snapshot
         .azure
@@ -129,7 +122,7 @@ fn failed(
         operation,
         found,
         pool: from_pool,
-    } = cause(snapshot, catalog);
+    } = cause(facts);
     let entry = entry_or(catalog, found.as_ref(), "ClusterProvisioningFailed");
     let title = match &found {
         Some(f) => format!("The cluster is in the Failed state: {}", f.code),
@@ -195,10 +188,11 @@ fn failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, arm, failed_op, pool, snapshot};
+    use crate::diagnosis::Snapshot;
+    use crate::diagnosis::fixtures::{SnapshotFixture, arm, facts, failed_op, pool, snapshot};
 
     fn run(snapshot: &Snapshot) -> Vec<Finding> {
-        check(snapshot, Catalog::builtin())
+        check(&facts(snapshot))
     }
 
     #[test]

@@ -9,12 +9,12 @@
 
 use jiff::SignedDuration;
 
-use super::{reconcile_cluster, record_is};
-use crate::catalog::{Catalog, Severity};
+use super::reconcile_cluster;
+use crate::catalog::Severity;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, ago, human};
 use crate::diagnosis::kube::{PdbState, StuckState};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 use crate::model::ProvisioningState;
 
 pub(super) const PDB_ID: &str = "pdb-blocks-drain";
@@ -24,15 +24,16 @@ pub(super) const STUCK_ID: &str = "pod-stuck";
 const STUCK_AFTER: SignedDuration = SignedDuration::from_mins(5);
 
 /// Whether a drain is visibly failing or running right now.
-fn draining(snapshot: &Snapshot, catalog: &Catalog) -> bool {
+fn draining(facts: &Facts<'_, '_>) -> bool {
+    let snapshot = facts.snapshot;
     let busy = |s: &ProvisioningState| s.is_failed() || matches!(s, ProvisioningState::Upgrading);
     let states = snapshot.cluster().is_some_and(|c| {
         busy(&c.provisioning_state) || c.pools.iter().any(|p| busy(&p.provisioning_state))
     });
-    let logged = snapshot
-        .failed_activity()
-        .into_iter()
-        .any(|r| record_is(r, catalog, &["PodDrainFailure", "UpgradeFailed"]).is_some());
+    let logged = facts
+        .failures_of(&["PodDrainFailure", "UpgradeFailed"])
+        .next()
+        .is_some();
     let evented = snapshot.kubernetes.iter().flat_map(|k| &k.events).any(|e| {
         let reason = e.reason.to_ascii_lowercase();
         e.is_warning() && (reason.contains("drain") || reason.contains("evict"))
@@ -48,11 +49,12 @@ fn blocks(pdb: &PdbState) -> bool {
     pdb.disruptions_allowed <= 0 && pdb.expected_pods > 0
 }
 
-pub(super) fn pdbs(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn pdbs(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(kube) = &snapshot.kubernetes else {
         return Vec::new();
     };
-    let severity = if draining(snapshot, catalog) {
+    let severity = if draining(facts) {
         Severity::Error
     } else {
         Severity::Warning
@@ -92,11 +94,12 @@ pub(super) fn pdbs(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
         .collect()
 }
 
-pub(super) fn stuck_pods(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn stuck_pods(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(kube) = &snapshot.kubernetes else {
         return Vec::new();
     };
-    let severity = if draining(snapshot, catalog) {
+    let severity = if draining(facts) {
         Severity::Error
     } else {
         Severity::Warning
@@ -145,14 +148,14 @@ pub(super) fn stuck_pods(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, pdb, pool, snapshot, stuck};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, pdb, pool, snapshot, stuck};
 
     #[test]
     fn a_budget_allowing_nothing_blocks_drains() {
         let snap = snapshot()
             .with_pdb(pdb("shop", "web", 0))
             .with_pdb(pdb("shop", "api", 1));
-        let findings = pdbs(&snap, Catalog::builtin());
+        let findings = pdbs(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.resource, "pdb/shop/web");
@@ -180,7 +183,7 @@ mod tests {
         let snap = snapshot()
             .with_pool(pool("np1").state(ProvisioningState::Upgrading))
             .with_pdb(budget);
-        let f = &pdbs(&snap, Catalog::builtin())[0];
+        let f = &pdbs(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("UnsatisfiablePDB"));
         assert_eq!(f.severity, Severity::Error);
     }
@@ -189,8 +192,8 @@ mod tests {
     fn budgets_with_no_pods_do_not_block() {
         let mut empty = pdb("shop", "old", 0);
         empty.expected_pods = 0;
-        assert!(pdbs(&snapshot().with_pdb(empty), Catalog::builtin()).is_empty());
-        assert!(pdbs(&snapshot().azure_only(), Catalog::builtin()).is_empty());
+        assert!(pdbs(&facts(&snapshot().with_pdb(empty))).is_empty());
+        assert!(pdbs(&facts(&snapshot().azure_only())).is_empty());
     }
 
     #[test]
@@ -198,7 +201,7 @@ mod tests {
         let snap = snapshot()
             .with_stuck_pod(stuck("shop", "web-1", StuckState::Terminating, -3_600))
             .with_stuck_pod(stuck("shop", "web-2", StuckState::Unknown, -60));
-        let findings = stuck_pods(&snap, Catalog::builtin());
+        let findings = stuck_pods(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.title, "Pod shop/web-1 has been terminating for 1h 0m");

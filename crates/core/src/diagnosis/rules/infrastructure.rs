@@ -4,11 +4,11 @@
 //! guide gives is a reconcile of each node pool, then of the managed cluster.
 
 use super::{authorization, cluster, policy, pool, reconcile_cluster, reconcile_pool};
-use crate::catalog::{Catalog, Severity};
+use crate::catalog::Severity;
 use crate::diagnosis::codes::Found;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, list};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 
 pub(super) const ID: &str = "infrastructure-error";
 
@@ -18,9 +18,9 @@ fn unexplained(found: Option<&Found<'_>>) -> bool {
 
 /// Whether the snapshot shows a cause on the customer's side that other rules report:
 /// policy denials, missing role assignments, locks, or a subscription that is not healthy.
-fn customer_side(snapshot: &Snapshot, catalog: &Catalog) -> bool {
-    let denied = !policy::denials(snapshot, catalog).is_empty()
-        || !authorization::failures(snapshot, catalog).is_empty();
+fn customer_side(facts: &Facts<'_, '_>) -> bool {
+    let snapshot = facts.snapshot;
+    let denied = !policy::denials(facts).is_empty() || !authorization::failures(facts).is_empty();
     let locked = snapshot.scopes().iter().any(|s| !s.locks.is_empty());
     let subscription = snapshot
         .azure
@@ -35,26 +35,21 @@ fn customer_side(snapshot: &Snapshot, catalog: &Catalog) -> bool {
     denied || locked || subscription
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(c) = snapshot.cluster() else {
         return Vec::new();
     };
     let mut failed: Vec<(String, Option<Found<'_>>)> = Vec::new();
     if c.provisioning_state.is_failed() {
-        failed.push((
-            "cluster".to_owned(),
-            cluster::cause(snapshot, catalog).found,
-        ));
+        failed.push(("cluster".to_owned(), cluster::cause(facts).found));
     }
     for p in c.pools.iter().filter(|p| p.provisioning_state.is_failed()) {
-        failed.push((
-            format!("pool {}", p.name),
-            pool::checks(snapshot, catalog, p).found,
-        ));
+        failed.push((format!("pool {}", p.name), pool::checks(facts, p).found));
     }
     if failed.is_empty()
         || !failed.iter().all(|(_, found)| unexplained(found.as_ref()))
-        || customer_side(snapshot, catalog)
+        || customer_side(facts)
     {
         return Vec::new();
     }
@@ -97,7 +92,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, arm, failed_op, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, arm, facts, failed_op, pool, snapshot};
     use crate::model::ProvisioningState;
 
     #[test]
@@ -113,7 +108,7 @@ mod tests {
             arm("InternalServerError", "An internal error occurred."),
             -60,
         ));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("InternalServerError"));
         assert_eq!(f.entry.as_deref(), Some("InfrastructureError"));
         assert_eq!(f.commands[0], "nodemend reconcile pool np1");
@@ -128,11 +123,11 @@ mod tests {
     #[test]
     fn a_known_cause_is_left_to_its_own_rule() {
         let snap = snapshot().with_pool(pool("np1").failed().error("QuotaExceeded", ""));
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
         let locked = snapshot()
             .with_pool(pool("np1").failed())
             .with_lock("keep", "CanNotDelete");
-        assert!(check(&locked, Catalog::builtin()).is_empty());
-        assert!(check(&snapshot(), Catalog::builtin()).is_empty());
+        assert!(check(&facts(&locked)).is_empty());
+        assert!(check(&facts(&snapshot())).is_empty());
     }
 }

@@ -9,8 +9,9 @@
 
 use super::{at_least, found_evidence, reconcile_pool};
 use crate::ProviderId;
-use crate::catalog::{Catalog, Category, Severity};
+use crate::catalog::{Category, Severity};
 use crate::diagnosis::codes::{self, Found};
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, clip};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -113,7 +114,8 @@ fn vm_evidence(draft: Draft, pool: &AgentPool, vm: &VmInstance) -> Draft {
     draft
 }
 
-pub(super) fn failed(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn failed(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let mut out = Vec::new();
     for pool in snapshot.pools() {
         let os = snapshot.pool_os(&pool.name);
@@ -167,7 +169,8 @@ pub(super) fn failed(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     out
 }
 
-pub(super) fn extension_error(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn extension_error(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let mut out = Vec::new();
     for pool in snapshot.pools() {
         let os = snapshot.pool_os(&pool.name);
@@ -217,7 +220,7 @@ pub(super) fn extension_error(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Fin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, pool, snapshot};
 
     const DETACH: &str = "Cannot attach data disk 'pvc-1' to VM 'aks-np1-vmss_1' because the disk is currently being detached or the last detach operation failed.";
 
@@ -228,7 +231,7 @@ mod tests {
             "AttachDiskWhileBeingDetached",
             DETACH,
         ));
-        let findings = failed(&snap, Catalog::builtin());
+        let findings = failed(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.rule, FAILED_ID);
@@ -260,7 +263,7 @@ mod tests {
             "InternalDiskManagementError",
             DETACH,
         ));
-        let f = &failed(&snap, Catalog::builtin())[0];
+        let f = &failed(&facts(&snap))[0];
         assert_eq!(
             f.commands[0],
             "az vm update --resource-group MC_rg_aks_westeurope --name aks-np1-0"
@@ -278,7 +281,7 @@ mod tests {
                 .instance_failed(2, "VMExtensionProvisioningError", "see extension")
                 .extension_failed(2, "command terminated with exit status=51"),
         );
-        let f = &failed(&snap, Catalog::builtin())[0];
+        let f = &failed(&facts(&snap))[0];
         assert_eq!(
             f.code.as_deref(),
             Some("K8SAPIServerConnFailVMExtensionError")
@@ -300,8 +303,8 @@ mod tests {
     #[test]
     fn an_extension_error_on_a_running_vm_is_its_own_finding() {
         let snap = snapshot().with_pool(pool("np1").extension_failed(0, "exit status=50"));
-        assert!(failed(&snap, Catalog::builtin()).is_empty());
-        let f = &extension_error(&snap, Catalog::builtin())[0];
+        assert!(failed(&facts(&snap)).is_empty());
+        let f = &extension_error(&facts(&snap))[0];
         assert_eq!(f.rule, EXTENSION_ID);
         assert_eq!(f.code.as_deref(), Some("OutboundConnFailVMExtensionError"));
         assert_eq!(
@@ -315,7 +318,7 @@ mod tests {
         let snap = snapshot()
             .with_pool(pool("np1"))
             .with_pool(pool("np2").unread());
-        assert!(failed(&snap, Catalog::builtin()).is_empty());
-        assert!(extension_error(&snap, Catalog::builtin()).is_empty());
+        assert!(failed(&facts(&snap)).is_empty());
+        assert!(extension_error(&facts(&snap)).is_empty());
     }
 }

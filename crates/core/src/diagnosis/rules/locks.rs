@@ -6,9 +6,10 @@
 //! before. A `ReadOnly` lock blocks every write and is always an error. A `CanNotDelete` lock on
 //! the cluster's own resource group only protects the cluster from deletion and is not reported.
 
-use super::{reconcile_cluster, reconcile_pool, record_is};
-use crate::catalog::{Catalog, Severity};
+use super::{reconcile_cluster, reconcile_pool};
+use crate::catalog::Severity;
 use crate::cloud::Scope;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, ago, list};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -42,11 +43,11 @@ fn place(snapshot: &Snapshot, scope: &Scope) -> Place {
     }
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
-    let blocked: Vec<String> = snapshot
-        .failed_activity()
-        .into_iter()
-        .filter(|r| record_is(r, catalog, &["ScopeLocked"]).is_some())
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
+    let blocked: Vec<String> = facts
+        .failures_of(&["ScopeLocked"])
+        .map(|f| f.record)
         .map(|r| {
             format!(
                 "{} on {} at {}",
@@ -152,10 +153,10 @@ pub(super) fn node_group_line(snapshot: &Snapshot) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SUB, SnapshotFixture, arm, failed_op, pool, snapshot};
+    use crate::diagnosis::fixtures::{SUB, SnapshotFixture, arm, facts, failed_op, pool, snapshot};
 
     fn run(snapshot: &Snapshot) -> Vec<Finding> {
-        check(snapshot, Catalog::builtin())
+        check(&facts(snapshot))
     }
 
     #[test]

@@ -30,9 +30,10 @@ use crate::cloud::ActivityRecord;
 use crate::model::ArmError;
 
 use super::Finding;
+use super::facts::Facts;
 
-/// A diagnosis rule: reads the snapshot, returns what it found.
-pub type Rule = fn(&Snapshot, &Catalog) -> Vec<Finding>;
+/// A diagnosis rule: reads the snapshot (through [`Facts`]), returns what it found.
+pub type Rule = fn(&Facts<'_, '_>) -> Vec<Finding>;
 
 /// A rule with its stable ID and a one-line description of what it checks.
 #[derive(Debug, Clone, Copy)]
@@ -254,20 +255,6 @@ fn reconcile_pool(snapshot: &Snapshot, pool: &str) -> Vec<String> {
         ));
     }
     out
-}
-
-/// Whether a failed record's code resolves to one of these catalog entries.
-fn record_is<'c>(
-    record: &ActivityRecord,
-    catalog: &'c Catalog,
-    entries: &[&str],
-) -> Option<Found<'c>> {
-    let error = record.error.as_ref()?;
-    let found = super::codes::in_error(error, crate::catalog::NodeOs::Linux, catalog)?;
-    let hit = entries
-        .iter()
-        .any(|e| found.entry.is_some_and(|x| x.code == *e) || found.code.eq_ignore_ascii_case(e));
-    hit.then_some(found)
 }
 
 /// The text between single quotes right after `marker`: `quoted_after(m, "action '")`.

@@ -7,6 +7,7 @@ use jiff::SignedDuration;
 
 use crate::ProviderId;
 use crate::catalog::{Catalog, Severity};
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, ago, clip, human};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -17,7 +18,8 @@ pub(super) const ID: &str = "node-not-ready";
 /// How long AKS lets a node be NotReady before it repairs it.
 const REPAIR_AFTER: SignedDuration = SignedDuration::from_mins(5);
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(kube) = &snapshot.kubernetes else {
         return Vec::new();
     };
@@ -111,7 +113,7 @@ fn not_ready(status: ConditionStatus) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, pool, snapshot};
     use crate::fixtures::{NodeFixture, node, t};
     use crate::model::NodeCondition;
 
@@ -130,7 +132,7 @@ mod tests {
             ))
             .with_node(n)
             .with_node(node("aks-np1-vmss000000").in_pool("np1"));
-        let findings = check(&snap, Catalog::builtin());
+        let findings = check(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.severity, Severity::Error);
@@ -162,7 +164,7 @@ mod tests {
         let snap = snapshot()
             .kube_only()
             .with_node(node("n1").not_ready_since(t(-120)));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Warning);
     }
 
@@ -173,7 +175,7 @@ mod tests {
             message: Some("x509: certificate has expired or is not yet valid".into()),
             ..NodeCondition::new(READY, ConditionStatus::False, t(-7_200))
         }];
-        let f = &check(&snapshot().with_node(n), Catalog::builtin())[0];
+        let f = &check(&facts(&snapshot().with_node(n)))[0];
         assert_eq!(f.code.as_deref(), Some("NodeCertificatesExpired"));
         assert_eq!(f.title, "Node n1 has been NotReady for 2h 0m");
     }
@@ -182,7 +184,7 @@ mod tests {
     fn a_node_that_never_reported_is_an_error() {
         let mut n = NodeView::new("n1");
         n.pool = None;
-        let f = &check(&snapshot().with_node(n), Catalog::builtin())[0];
+        let f = &check(&facts(&snapshot().with_node(n)))[0];
         assert_eq!(f.title, "Node n1 has never reported Ready");
         assert_eq!(f.severity, Severity::Error);
     }

@@ -7,9 +7,10 @@
 use std::collections::BTreeMap;
 
 use super::{error_line, found_evidence, operation_line};
-use crate::catalog::{Catalog, NodeOs, Severity};
+use crate::catalog::Severity;
 use crate::cloud::ActivityRecord;
-use crate::diagnosis::codes::{self, Found};
+use crate::diagnosis::codes::Found;
+use crate::diagnosis::facts::{Facts, Failure};
 use crate::diagnosis::finding::{Draft, Finding};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -25,52 +26,46 @@ const OWN_RULES: [&str; 5] = [
     "ReadOnlyDisabledSubscription",
 ];
 
-fn covered_elsewhere(
-    snapshot: &Snapshot,
-    record: &ActivityRecord,
-    found: Option<&Found<'_>>,
-) -> bool {
-    let id = record.resource_id.to_ascii_lowercase();
-    let on_cluster = snapshot.cluster_id().is_some_and(|c| {
-        id == c.to_ascii_lowercase()
-            || id.starts_with(&format!("{}/agentpools/", c.to_ascii_lowercase()))
-    });
-    let on_failed_pool = snapshot
-        .pool_of_resource(&record.resource_id)
+fn covered_elsewhere(snapshot: &Snapshot, cluster_id: &str, failure: &Failure<'_, '_>) -> bool {
+    let id = failure.record.resource_id.to_ascii_lowercase();
+    let on_cluster = !cluster_id.is_empty()
+        && (id == cluster_id
+            || id
+                .strip_prefix(cluster_id)
+                .is_some_and(|rest| rest.starts_with("/agentpools/")));
+    let on_failed_pool = failure
+        .pool
+        .and_then(|p| snapshot.cluster()?.pool(p))
         .is_some_and(|p| p.provisioning_state.is_failed());
-    let own_rule = found.is_some_and(|f| {
-        OWN_RULES
-            .iter()
-            .any(|c| f.code.eq_ignore_ascii_case(c) || f.entry.is_some_and(|e| e.code == *c))
-    }) || record
+    let deny_action = failure
+        .record
         .operation
         .to_ascii_lowercase()
         .contains("policies/deny");
-    on_cluster || on_failed_pool || own_rule
+    on_cluster || on_failed_pool || deny_action || failure.is(&OWN_RULES)
 }
 
 /// The failures of one resource and code, newest first, and the code found.
 type Group<'s, 'c> = (Vec<&'s ActivityRecord>, Option<Found<'c>>);
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let snapshot = facts.snapshot;
+    let cluster_id = snapshot
+        .cluster_id()
+        .map(|c| c.to_ascii_lowercase())
+        .unwrap_or_default();
     let mut groups: BTreeMap<(String, String), Group<'_, '_>> = BTreeMap::new();
-    for record in snapshot.failed_activity() {
-        let os = snapshot
-            .pool_of_resource(&record.resource_id)
-            .map_or(NodeOs::Linux, |p| snapshot.pool_os(&p.name));
-        let found = record
-            .error
-            .as_ref()
-            .and_then(|e| codes::in_error(e, os, catalog));
-        if covered_elsewhere(snapshot, record, found.as_ref()) {
+    for failure in facts.failures() {
+        if covered_elsewhere(snapshot, &cluster_id, failure) {
             continue;
         }
+        let found = failure.found.clone();
         let key = (
-            record.resource_id.to_ascii_lowercase(),
+            failure.record.resource_id.to_ascii_lowercase(),
             found.as_ref().map(|f| f.code.clone()).unwrap_or_default(),
         );
         let group = groups.entry(key).or_insert_with(|| (Vec::new(), found));
-        group.0.push(record);
+        group.0.push(failure.record);
     }
     let names = Placeholders::for_snapshot(snapshot);
     groups
@@ -113,7 +108,7 @@ fn short(id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, arm, failed_op, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, arm, facts, failed_op, pool, snapshot};
 
     const LB: &str = "/subscriptions/sub/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Network/loadBalancers/kubernetes";
 
@@ -135,7 +130,7 @@ mod tests {
                 arm("InvalidResourceReference", "again"),
                 -50,
             ));
-        let findings = check(&snap, Catalog::builtin());
+        let findings = check(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(
@@ -176,7 +171,7 @@ mod tests {
                 arm("", ""),
                 -10,
             ));
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
     }
 
     #[test]
@@ -187,7 +182,7 @@ mod tests {
             arm("InvalidResourceReference", ""),
             -90_000,
         ));
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
         assert_eq!(short("/a/b/c/"), "b/c");
     }
 }

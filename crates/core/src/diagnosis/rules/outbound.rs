@@ -12,11 +12,11 @@ use std::collections::BTreeMap;
 use super::reconcile_cluster;
 use super::reconcile_pool;
 use crate::ProviderId;
-use crate::catalog::{Catalog, Category, Entry, NodeOs};
+use crate::catalog::{Category, Entry, NodeOs};
 use crate::diagnosis::codes::{self, Found};
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, clip, list};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 
 pub(super) const ID: &str = "outbound-connectivity";
 pub(super) const BLOCKED_ID: &str = "network-blocked";
@@ -44,7 +44,8 @@ fn exit_note(found: &Found<'_>) -> String {
 }
 
 /// Every signal, by pool name.
-fn signals<'c>(snapshot: &Snapshot, catalog: &'c Catalog) -> BTreeMap<String, Vec<Signal<'c>>> {
+fn signals<'c>(facts: &Facts<'_, 'c>) -> BTreeMap<String, Vec<Signal<'c>>> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let mut out: BTreeMap<String, Vec<Signal<'c>>> = BTreeMap::new();
     for pool in snapshot.pools() {
         let os = snapshot.pool_os(&pool.name);
@@ -62,17 +63,12 @@ fn signals<'c>(snapshot: &Snapshot, catalog: &'c Catalog) -> BTreeMap<String, Ve
             }
         }
     }
-    for record in snapshot.failed_activity() {
-        let Some(pool) = snapshot.pool_of_resource(&record.resource_id) else {
+    for failure in facts.failures() {
+        let (Some(pool), record) = (failure.pool, failure.record) else {
             continue;
         };
-        let os = snapshot.pool_os(&pool.name);
-        let found = record
-            .error
-            .as_ref()
-            .and_then(|e| codes::in_error(e, os, catalog));
-        if let Some((entry, found)) = outbound(found) {
-            out.entry(pool.name.clone()).or_default().push(Signal {
+        if let Some((entry, found)) = outbound(failure.found.clone()) {
+            out.entry(pool.to_owned()).or_default().push(Signal {
                 entry,
                 line: format!(
                     "{} on {} at {}: {}{}",
@@ -123,14 +119,15 @@ fn signals<'c>(snapshot: &Snapshot, catalog: &'c Catalog) -> BTreeMap<String, Ve
     out
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let snapshot = facts.snapshot;
     let outbound_type = snapshot
         .azure
         .as_ref()
         .and_then(|a| a.network.outbound_type.clone())
         .unwrap_or_else(|| "not read".to_owned());
     let mut out = Vec::new();
-    for (pool, signals) in signals(snapshot, catalog) {
+    for (pool, signals) in signals(facts) {
         let mut by_entry: BTreeMap<&str, Vec<&Signal<'_>>> = BTreeMap::new();
         for signal in &signals {
             by_entry
@@ -169,8 +166,9 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     out
 }
 
-pub(super) fn blocked(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
-    let affected: Vec<(String, Vec<String>)> = signals(snapshot, catalog)
+pub(super) fn blocked(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
+    let affected: Vec<(String, Vec<String>)> = signals(facts)
         .into_iter()
         .filter_map(|(pool, signals)| {
             let mut codes: Vec<String> = signals
@@ -217,7 +215,7 @@ pub(super) fn blocked(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::catalog::Severity;
-    use crate::diagnosis::fixtures::{SnapshotFixture, node_event, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, node_event, pool, snapshot};
     use crate::fixtures::{NodeFixture, node};
 
     #[test]
@@ -230,7 +228,7 @@ mod tests {
                     .instance_failed(2, "VMExtensionProvisioningError", "exit status=50"),
             )
             .with_pool(pool("np2"));
-        let findings = check(&snap, Catalog::builtin());
+        let findings = check(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.code.as_deref(), Some("OutboundConnFailVMExtensionError"));
@@ -242,7 +240,7 @@ mod tests {
             f.commands
         );
         // Only one of two pools: not the whole network.
-        assert!(blocked(&snap, Catalog::builtin()).is_empty());
+        assert!(blocked(&facts(&snap)).is_empty());
     }
 
     #[test]
@@ -250,7 +248,7 @@ mod tests {
         let snap = snapshot()
             .with_node(node("aks-np1-vmss000001").in_pool("np1"))
             .with_event(node_event("NodeRedeployError", "aks-np1-vmss000001", "Node auto-repair redeploy action failed due to an operation failure: OutboundConnectivityNotEnabledOnVMSS"));
-        let f = &check(&snap.clone().kube_only(), Catalog::builtin())[0];
+        let f = &check(&facts(&snap.clone().kube_only()))[0];
         assert_eq!(
             f.code.as_deref(),
             Some("OutboundConnectivityNotEnabledOnVMSS")
@@ -260,7 +258,7 @@ mod tests {
                 .value
                 .starts_with("event NodeRedeployError on aks-np1-vmss000001")
         );
-        assert!(blocked(&snap, Catalog::builtin()).is_empty());
+        assert!(blocked(&facts(&snap)).is_empty());
     }
 
     #[test]
@@ -276,7 +274,7 @@ mod tests {
                 "VMExtensionProvisioningError",
                 "exit status=50",
             ));
-        let findings = blocked(&snap, Catalog::builtin());
+        let findings = blocked(&facts(&snap));
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].severity, Severity::Critical);
         assert_eq!(findings[0].code.as_deref(), Some("VirtualNetworkBlocked"));
@@ -284,6 +282,6 @@ mod tests {
             findings[0].evidence[0].value,
             "np1: K8SAPIServerDNSLookupFailVMExtensionError, np2: OutboundConnFailVMExtensionError"
         );
-        assert_eq!(check(&snap, Catalog::builtin()).len(), 2);
+        assert_eq!(check(&facts(&snap)).len(), 2);
     }
 }

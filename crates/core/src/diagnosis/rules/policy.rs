@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 
-use super::{authorization, reconcile_cluster, record_is};
-use crate::catalog::{Catalog, Severity};
+use super::{authorization, reconcile_cluster};
+use crate::catalog::Severity;
 use crate::cloud::{ActivityRecord, PolicyAssignment};
+use crate::diagnosis::facts::{Facts, Failure};
 use crate::diagnosis::finding::{Draft, Finding, list};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -39,20 +40,22 @@ fn assignment_ids(text: &str) -> Vec<String> {
     out
 }
 
-fn is_denial(record: &ActivityRecord, catalog: &Catalog) -> bool {
-    record
+fn is_denial(failure: &Failure<'_, '_>) -> bool {
+    failure
+        .record
         .operation
         .to_ascii_lowercase()
         .contains("policies/deny")
-        || record_is(record, catalog, &["RequestDisallowedByPolicy"]).is_some()
+        || failure.is(&["RequestDisallowedByPolicy"])
 }
 
 /// Failed records that are policy denials.
-pub(super) fn denials<'s>(snapshot: &'s Snapshot, catalog: &Catalog) -> Vec<&'s ActivityRecord> {
-    snapshot
-        .failed_activity()
-        .into_iter()
-        .filter(|r| is_denial(r, catalog))
+pub(super) fn denials<'s>(facts: &Facts<'s, '_>) -> Vec<&'s ActivityRecord> {
+    facts
+        .failures()
+        .iter()
+        .filter(|f| is_denial(f))
+        .map(|f| f.record)
         .collect()
 }
 
@@ -79,9 +82,10 @@ fn error_text(record: &ActivityRecord) -> String {
     out
 }
 
-pub(super) fn denied(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn denied(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let mut by_assignment: BTreeMap<String, Vec<&ActivityRecord>> = BTreeMap::new();
-    for record in denials(snapshot, catalog) {
+    for record in denials(facts) {
         let ids = assignment_ids(&error_text(record));
         let key = ids.into_iter().next().unwrap_or_default();
         by_assignment.entry(key).or_default().push(record);
@@ -144,8 +148,9 @@ fn is_enforced(assignment: &PolicyAssignment) -> bool {
         .is_none_or(|m| m.eq_ignore_ascii_case("Default"))
 }
 
-pub(super) fn enforced(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
-    if !snapshot.anything_failed() || !denials(snapshot, catalog).is_empty() {
+pub(super) fn enforced(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
+    if !snapshot.anything_failed() || !denials(facts).is_empty() {
         return Vec::new();
     }
     let names = Placeholders::for_snapshot(snapshot);
@@ -179,9 +184,10 @@ pub(super) fn enforced(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 }
 
 /// Check 6 of a failed pool: policy denials, authorization failures and enforced assignments.
-pub(super) fn governance_line(snapshot: &Snapshot, catalog: &Catalog) -> String {
-    let denials = denials(snapshot, catalog).len();
-    let authorization = authorization::failures(snapshot, catalog).len();
+pub(super) fn governance_line(facts: &Facts<'_, '_>) -> String {
+    let denials = denials(facts).len();
+    let authorization = authorization::failures(facts).len();
+    let snapshot = facts.snapshot;
     let assignments = snapshot
         .scopes()
         .iter()
@@ -196,7 +202,7 @@ pub(super) fn governance_line(snapshot: &Snapshot, catalog: &Catalog) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SUB, SnapshotFixture, arm, failed_op, pool, snapshot};
+    use crate::diagnosis::fixtures::{SUB, SnapshotFixture, arm, facts, failed_op, pool, snapshot};
 
     const DENIAL: &str = "Resource 'aks-pip' was disallowed by policy. Policy identifiers: '[{\"policyAssignment\":{\"name\":\"No public IPs\",\"id\":\"/subscriptions/sub/providers/Microsoft.Authorization/policyAssignments/no-pip\"}}]'.";
 
@@ -226,7 +232,7 @@ mod tests {
 
     #[test]
     fn denials_are_grouped_by_assignment_and_joined_to_what_was_read() {
-        let findings = denied(&denied_snapshot(), Catalog::builtin());
+        let findings = denied(&facts(&denied_snapshot()));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.code.as_deref(), Some("RequestDisallowedByPolicy"));
@@ -255,7 +261,7 @@ mod tests {
             arm("", ""),
             -10,
         ));
-        let f = &denied(&snap, Catalog::builtin())[0];
+        let f = &denied(&facts(&snap))[0];
         assert_eq!(f.resource, "/subscriptions/sub/x");
     }
 
@@ -263,21 +269,21 @@ mod tests {
     fn enforced_assignments_are_listed_only_when_a_failure_is_unexplained() {
         let quiet = snapshot().with_policy("tags", None);
         assert!(is_enforced(&quiet.scopes()[0].policies[0]));
-        assert!(enforced(&quiet, Catalog::builtin()).is_empty());
+        assert!(enforced(&facts(&quiet)).is_empty());
         let failed = snapshot()
             .with_pool(pool("np1").failed())
             .with_policy("tags", None)
             .with_policy("audit-only", Some("DoNotEnforce"));
-        let findings = enforced(&failed, Catalog::builtin());
+        let findings = enforced(&facts(&failed));
         assert_eq!(findings.len(), 1);
         assert_eq!(findings[0].severity, Severity::Info);
         assert_eq!(findings[0].evidence[0].value, "Policy tags");
-        assert!(enforced(&denied_snapshot(), Catalog::builtin()).is_empty());
+        assert!(enforced(&facts(&denied_snapshot())).is_empty());
     }
 
     #[test]
     fn governance_line_counts_everything() {
-        let line = governance_line(&denied_snapshot(), Catalog::builtin());
+        let line = governance_line(&facts(&denied_snapshot()));
         assert_eq!(
             line,
             "1 policy denial(s) and 0 authorization failure(s) in the activity log; 1 enforced policy assignment(s) read"

@@ -9,6 +9,7 @@ use super::{
 };
 use crate::catalog::{Catalog, Severity};
 use crate::diagnosis::codes::{self, Found};
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, list};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -16,7 +17,8 @@ use crate::model::{AgentPool, ProvisioningState};
 
 pub(super) const ID: &str = "pool-state";
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let snapshot = facts.snapshot;
     snapshot
         .pools()
         .iter()
@@ -24,7 +26,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
             let resource = snapshot.pool_resource(&pool.name);
             let state = &pool.provisioning_state;
             match state {
-                ProvisioningState::Failed => Some(failed(snapshot, catalog, pool)),
+                ProvisioningState::Failed => Some(failed(facts, pool)),
                 ProvisioningState::Canceled => {
                     let mut draft = Draft::new(
                         ID,
@@ -60,16 +62,13 @@ pub(super) struct Checks<'c> {
     pub(super) found: Option<Found<'c>>,
 }
 
-pub(super) fn checks<'c>(
-    snapshot: &Snapshot,
-    catalog: &'c Catalog,
-    pool: &AgentPool,
-) -> Checks<'c> {
+pub(super) fn checks<'c>(facts: &Facts<'_, 'c>, pool: &AgentPool) -> Checks<'c> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let os = snapshot.pool_os(&pool.name);
-    let facts = snapshot.pool_facts(&pool.name);
+    let extra = snapshot.pool_facts(&pool.name);
 
     // 1. The pool's own state and error.
-    let pool_error = facts.and_then(|f| f.error.as_ref());
+    let pool_error = extra.and_then(|f| f.error.as_ref());
     let from_pool = pool_error.and_then(|e| codes::in_error(e, os, catalog));
     let pool_line = match pool_error {
         Some(error) => format!("{}; {}", pool.provisioning_state, error_line(error)),
@@ -77,7 +76,7 @@ pub(super) fn checks<'c>(
     };
 
     // 2. The scale set.
-    let scale_set = facts.and_then(|f| f.scale_set.as_ref());
+    let scale_set = extra.and_then(|f| f.scale_set.as_ref());
     let from_scale_set = scale_set
         .and_then(|s| s.error.as_ref())
         .and_then(|e| codes::in_error(e, os, catalog));
@@ -98,20 +97,13 @@ pub(super) fn checks<'c>(
     let (instances_line, from_instance) = instances(snapshot, catalog, &pool.name);
 
     // 4. The activity log of the pool, its scale set and VMs.
-    let records: Vec<_> = snapshot
-        .failed_activity()
-        .into_iter()
-        .filter(|r| {
-            snapshot
-                .pool_of_resource(&r.resource_id)
-                .is_some_and(|p| p.name == pool.name)
-        })
+    let records: Vec<_> = facts
+        .failures()
+        .iter()
+        .filter(|f| f.pool == Some(pool.name.as_str()))
         .collect();
-    let from_activity = records
-        .first()
-        .and_then(|r| r.error.as_ref())
-        .and_then(|e| codes::in_error(e, os, catalog));
-    let activity_line = match records.first() {
+    let from_activity = records.first().and_then(|f| f.found.clone());
+    let activity_line = match records.first().map(|f| f.record) {
         Some(newest) => {
             let mut line = format!(
                 "{} failed operations; newest: {}",
@@ -135,7 +127,7 @@ pub(super) fn checks<'c>(
             ("5. quota and capacity", quota::pool_line(snapshot, pool)),
             (
                 "6. policies and role assignments",
-                policy::governance_line(snapshot, catalog),
+                policy::governance_line(facts),
             ),
             ("7. locks", locks::node_group_line(snapshot)),
         ],
@@ -143,9 +135,10 @@ pub(super) fn checks<'c>(
     }
 }
 
-fn failed(snapshot: &Snapshot, catalog: &Catalog, pool: &AgentPool) -> Finding {
+fn failed(facts: &Facts<'_, '_>, pool: &AgentPool) -> Finding {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let names = Placeholders::for_snapshot(snapshot).pool(snapshot, &pool.name);
-    let Checks { lines, found } = checks(snapshot, catalog, pool);
+    let Checks { lines, found } = checks(facts, pool);
     let entry = entry_or(catalog, found.as_ref(), "NodePoolProvisioningFailed");
     let title = match &found {
         Some(f) => format!("Node pool {} is in the Failed state: {}", pool.name, f.code),
@@ -214,10 +207,10 @@ fn instances<'c>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, arm, failed_op, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, arm, facts, failed_op, pool, snapshot};
 
     fn run(snapshot: &Snapshot) -> Vec<Finding> {
-        check(snapshot, Catalog::builtin())
+        check(&facts(snapshot))
     }
 
     fn evidence<'f>(f: &'f Finding, label: &str) -> &'f str {

@@ -9,6 +9,7 @@
 use super::reconcile_pool;
 use crate::catalog::{Catalog, Severity};
 use crate::cloud::QuotaUsage;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, list};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -94,7 +95,8 @@ fn usage_line(usage: &QuotaUsage) -> String {
     )
 }
 
-pub(super) fn vcpu(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn vcpu(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let needs = needs(snapshot);
     let mut families: Vec<&str> = needs.iter().map(|n| n.size.family.as_str()).collect();
     families.sort_unstable();
@@ -233,7 +235,8 @@ pub(super) fn pool_line(snapshot: &Snapshot, pool: &AgentPool) -> String {
     parts.join("; ")
 }
 
-pub(super) fn public_ip(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn public_ip(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(azure) = &snapshot.azure else {
         return Vec::new();
     };
@@ -265,7 +268,7 @@ pub(super) fn public_ip(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, pool, snapshot};
 
     #[test]
     fn surge_reads_counts_and_percentages() {
@@ -282,7 +285,7 @@ mod tests {
         let snap = snapshot()
             .with_pool(pool("np1").count(5).failed())
             .with_quota("Microsoft.Compute", "standardDSv5Family", 94, 100);
-        let findings = vcpu(&snap, Catalog::builtin());
+        let findings = vcpu(&facts(&snap));
         assert_eq!(findings.len(), 1);
         let f = &findings[0];
         assert_eq!(f.severity, Severity::Error);
@@ -310,7 +313,7 @@ mod tests {
             .with_pool(pool("np2").size("Standard_E8s_v5").instances(1))
             .with_quota("Microsoft.Compute", "standardDSv5Family", 12, 100)
             .with_quota("Microsoft.Compute", "standardESv5Family", 8, 18);
-        let findings = vcpu(&snap, Catalog::builtin());
+        let findings = vcpu(&facts(&snap));
         assert_eq!(findings.len(), 1);
         assert!(findings[0].resource.ends_with("/standardESv5Family"));
         assert!(
@@ -329,7 +332,7 @@ mod tests {
             95,
             100,
         );
-        let f = &vcpu(&snap, Catalog::builtin())[0];
+        let f = &vcpu(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Warning);
         assert_eq!(f.code.as_deref(), Some("QuotaExceeded"));
         assert!(
@@ -345,7 +348,7 @@ mod tests {
             .with_pool(pool("np1"))
             .with_quota("Microsoft.Compute", "cores", 12, 100)
             .with_quota("Microsoft.Compute", "standardDSv5Family", 12, 100);
-        assert!(vcpu(&snap, Catalog::builtin()).is_empty());
+        assert!(vcpu(&facts(&snap)).is_empty());
     }
 
     #[test]
@@ -367,7 +370,7 @@ mod tests {
             .with_quota("Microsoft.Network", "PublicIPAddresses", 10, 10)
             .with_quota("Microsoft.Network", "StandardSkuPublicIpAddresses", 95, 100)
             .with_quota("Microsoft.Network", "StaticPublicIPAddresses", 1, 100);
-        let findings = public_ip(&snap, Catalog::builtin());
+        let findings = public_ip(&facts(&snap));
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0].severity, Severity::Error);
         assert_eq!(findings[1].severity, Severity::Warning);

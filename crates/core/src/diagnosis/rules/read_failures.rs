@@ -4,11 +4,12 @@
 //! `AuthorizationFailed` message; throttled and unreachable reads say so.
 
 use super::quoted_after;
-use crate::catalog::{Catalog, Severity};
+use crate::catalog::Severity;
 use crate::cloud::CloudErrorKind;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, clip};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::{ReadError, ReadFailure, Snapshot};
+use crate::diagnosis::snapshot::{ReadError, ReadFailure};
 
 pub(super) const ID: &str = "read-failed";
 
@@ -51,7 +52,8 @@ fn trouble(failure: &ReadFailure) -> Trouble {
     }
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let names = Placeholders::for_snapshot(snapshot);
     snapshot
         .read_failures
@@ -111,7 +113,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 mod tests {
     use super::*;
     use crate::diagnosis::fixtures::{
-        SnapshotFixture, azure_read_failed, kube_read_failed, snapshot,
+        SnapshotFixture, azure_read_failed, facts, kube_read_failed, snapshot,
     };
 
     const DENIED: &str = "The client 'me@example.com' with object id 'x' does not have authorization to perform action 'Microsoft.Insights/eventtypes/values/read' over scope '/subscriptions/sub'.";
@@ -124,7 +126,7 @@ mod tests {
             Some("AuthorizationFailed"),
             DENIED,
         ));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(
             f.title,
             "Permission missing: Microsoft.Insights/eventtypes/values/read"
@@ -147,7 +149,7 @@ mod tests {
             ))
             .read_failed(kube_read_failed("nodes", None, "connection refused"))
             .read_failed(kube_read_failed("pods", Some(401), "Unauthorized"));
-        let findings = check(&snap, Catalog::builtin());
+        let findings = check(&facts(&snap));
         assert_eq!(findings[0].title, "Throttled while reading quotas");
         assert!(
             findings[0]
@@ -169,7 +171,7 @@ mod tests {
     fn a_forbidden_kubernetes_read_uses_what_the_collector_says_it_needs() {
         let mut failure = kube_read_failed("kube-system pods", Some(403), "pods is forbidden");
         failure.needs = Some("list pods in kube-system".into());
-        let f = &check(&snapshot().read_failed(failure), Catalog::builtin())[0];
+        let f = &check(&facts(&snapshot().read_failed(failure)))[0];
         assert_eq!(f.title, "Permission missing: list pods in kube-system");
     }
 }

@@ -2,15 +2,16 @@
 //! (a Failed pool's finding already carries its scale set as check 2).
 
 use super::{at_least, entry_or, error_line, found_evidence, reconcile_pool};
-use crate::catalog::{Catalog, Severity};
+use crate::catalog::Severity;
 use crate::diagnosis::codes;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 
 pub(super) const ID: &str = "scale-set-state";
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let mut out = Vec::new();
     for pool in snapshot.pools() {
         if pool.provisioning_state.is_failed() {
@@ -64,7 +65,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, pool, snapshot};
 
     #[test]
     fn a_failed_scale_set_under_a_healthy_pool_is_reported() {
@@ -72,7 +73,7 @@ mod tests {
             "AllocationFailed",
             "The VM allocation failed due to an internal error.",
         ));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("AllocationFailed"));
         assert!(
             f.resource
@@ -91,7 +92,7 @@ mod tests {
                 .failed()
                 .scale_set_failed("AllocationFailed", ""),
         );
-        assert!(check(&snap, Catalog::builtin()).is_empty());
-        assert!(check(&snapshot().with_pool(pool("np1")), Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
+        assert!(check(&facts(&snapshot().with_pool(pool("np1")))).is_empty());
     }
 }

@@ -13,6 +13,7 @@ use super::quota::surge_nodes;
 use super::reconcile_pool;
 use crate::catalog::{Catalog, Severity};
 use crate::cloud::Subnet;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, list};
 use crate::diagnosis::placeholders::Placeholders;
 use crate::diagnosis::snapshot::Snapshot;
@@ -80,7 +81,8 @@ fn demand<'a>(snapshot: &Snapshot, pool: &'a AgentPool) -> Demand<'a> {
     }
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(azure) = &snapshot.azure else {
         return Vec::new();
     };
@@ -185,7 +187,7 @@ fn judge(snapshot: &Snapshot, catalog: &Catalog, subnet: &Subnet) -> Option<Find
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, pool, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, pool, snapshot};
 
     #[test]
     fn usable_addresses_leave_out_the_five_azure_keeps() {
@@ -203,7 +205,7 @@ mod tests {
             .network("azure", None)
             .with_pool(pool("np1").count(5).failed())
             .with_subnet("10.0.0.0/25", 0);
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Error);
         assert_eq!(f.code.as_deref(), Some("SubnetIsFull"));
         assert!(
@@ -224,7 +226,7 @@ mod tests {
             .network("azure", None)
             .with_pool(pool("np1"))
             .with_subnet("10.0.0.0/25", 93);
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Warning);
         assert_eq!(f.code.as_deref(), Some("SubnetIsFull"));
     }
@@ -235,7 +237,7 @@ mod tests {
             .network("azure", None)
             .with_pool(pool("np1").max_pods(50))
             .with_subnet("10.0.0.0/25", 0);
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert!(
             f.evidence
                 .iter()
@@ -249,20 +251,20 @@ mod tests {
             .network("azure", Some("overlay"))
             .with_pool(pool("np1").max_count(12))
             .with_subnet("10.0.0.0/28", 0);
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("InsufficientSubnetSize"));
         let roomy = snapshot()
             .network("azure", Some("overlay"))
             .with_pool(pool("np1").max_count(10))
             .with_subnet("10.0.0.0/24", 3);
-        assert!(check(&roomy, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&roomy)).is_empty());
     }
 
     #[test]
     fn subnets_without_pools_are_skipped() {
         let mut snap = snapshot().with_subnet("10.0.0.0/30", 0);
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
         snap = snap.kube_only();
-        assert!(check(&snap, Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
     }
 }

@@ -6,26 +6,24 @@
 //! subscription could not be read. Each resource provider read that is not `Registered` is a
 //! finding of its own (`Registering` is a warning, anything else an error).
 
-use super::{operation_line, reconcile_cluster, record_is};
-use crate::catalog::{Catalog, Severity};
+use super::{operation_line, reconcile_cluster};
+use crate::catalog::Severity;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding};
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 
 pub(super) const STATE_ID: &str = "subscription-state";
 pub(super) const PROVIDER_ID: &str = "provider-not-registered";
 
 const CODE: &str = "ReadOnlyDisabledSubscription";
 
-pub(super) fn state(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn state(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let info = snapshot
         .azure
         .as_ref()
         .and_then(|a| a.subscription.as_ref());
-    let refused = snapshot
-        .failed_activity()
-        .into_iter()
-        .find(|r| record_is(r, catalog, &[CODE]).is_some());
+    let refused = facts.failures_of(&[CODE]).next().map(|f| f.record);
     let state = info.map(|s| s.state.as_str());
     let (severity, title) = match state {
         Some(s) if s.eq_ignore_ascii_case("Disabled") || s.eq_ignore_ascii_case("Deleted") => (
@@ -63,7 +61,8 @@ pub(super) fn state(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
     vec![draft.build()]
 }
 
-pub(super) fn providers(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn providers(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(info) = snapshot
         .azure
         .as_ref()
@@ -106,29 +105,17 @@ pub(super) fn providers(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, arm, failed_op, snapshot};
+    use crate::diagnosis::fixtures::{SnapshotFixture, arm, facts, failed_op, snapshot};
 
     #[test]
     fn disabled_and_warned_subscriptions() {
-        let f = &state(
-            &snapshot().with_subscription("Disabled", &[]),
-            Catalog::builtin(),
-        )[0];
+        let f = &state(&facts(&snapshot().with_subscription("Disabled", &[])))[0];
         assert_eq!(f.severity, Severity::Critical);
         assert_eq!(f.code.as_deref(), Some(CODE));
         assert_eq!(f.resource, "/subscriptions/sub");
-        let f = &state(
-            &snapshot().with_subscription("PastDue", &[]),
-            Catalog::builtin(),
-        )[0];
+        let f = &state(&facts(&snapshot().with_subscription("PastDue", &[])))[0];
         assert_eq!(f.severity, Severity::Warning);
-        assert!(
-            state(
-                &snapshot().with_subscription("Enabled", &[]),
-                Catalog::builtin()
-            )
-            .is_empty()
-        );
+        assert!(state(&facts(&snapshot().with_subscription("Enabled", &[]))).is_empty());
     }
 
     #[test]
@@ -142,7 +129,7 @@ mod tests {
             ),
             -60,
         ));
-        let f = &state(&snap, Catalog::builtin())[0];
+        let f = &state(&facts(&snap))[0];
         assert_eq!(f.severity, Severity::Critical);
         assert!(f.evidence.iter().any(|e| e.label == "refused operation"));
     }
@@ -157,7 +144,7 @@ mod tests {
                 ("Microsoft.Network", "Registering"),
             ],
         );
-        let findings = providers(&snap, Catalog::builtin());
+        let findings = providers(&facts(&snap));
         assert_eq!(findings.len(), 2);
         assert_eq!(findings[0].severity, Severity::Error);
         assert_eq!(

@@ -2,11 +2,11 @@
 //! excepted). One finding for the namespace, a line of evidence per pod. With no Ready node at
 //! all the cause is the nodes, and the finding says so (`ControlPlaneAddOnsNotReady`).
 
-use crate::catalog::{Catalog, Severity};
+use crate::catalog::Severity;
+use crate::diagnosis::facts::Facts;
 use crate::diagnosis::finding::{Draft, Finding, clip};
 use crate::diagnosis::kube::PodState;
 use crate::diagnosis::placeholders::Placeholders;
-use crate::diagnosis::snapshot::Snapshot;
 
 pub(super) const ID: &str = "system-pods-not-running";
 
@@ -40,7 +40,8 @@ fn describe(pod: &PodState) -> String {
     line
 }
 
-pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
+pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
+    let (snapshot, catalog) = (facts.snapshot, facts.catalog);
     let Some(kube) = &snapshot.kubernetes else {
         return Vec::new();
     };
@@ -80,7 +81,7 @@ pub(super) fn check(snapshot: &Snapshot, catalog: &Catalog) -> Vec<Finding> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::diagnosis::fixtures::{SnapshotFixture, snapshot, system_pod};
+    use crate::diagnosis::fixtures::{SnapshotFixture, facts, snapshot, system_pod};
     use crate::fixtures::node;
 
     #[test]
@@ -99,7 +100,7 @@ mod tests {
             ))
             .with_system_pod(crashing)
             .with_system_pod(system_pod("job-1", "Succeeded", None));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("KubeSystemPodsNotRunning"));
         assert_eq!(f.title, "2 kube-system pods are not running");
         assert_eq!(f.evidence[1].value, "Pending, Unschedulable, not scheduled");
@@ -117,14 +118,14 @@ mod tests {
     #[test]
     fn no_ready_node_points_at_the_nodes() {
         let snap = snapshot().with_system_pod(system_pod("coredns-1", "Pending", None));
-        let f = &check(&snap, Catalog::builtin())[0];
+        let f = &check(&facts(&snap))[0];
         assert_eq!(f.code.as_deref(), Some("ControlPlaneAddOnsNotReady"));
     }
 
     #[test]
     fn all_running_is_quiet() {
         let snap = snapshot().with_system_pod(system_pod("coredns-1", "Running", None));
-        assert!(check(&snap, Catalog::builtin()).is_empty());
-        assert!(check(&snapshot().azure_only(), Catalog::builtin()).is_empty());
+        assert!(check(&facts(&snap)).is_empty());
+        assert!(check(&facts(&snapshot().azure_only())).is_empty());
     }
 }
