@@ -7,6 +7,9 @@ mod controller;
 mod exit;
 mod logging;
 mod policy_file;
+// Rendering of `nodemend diagnose`; the diagnose command wires it.
+#[cfg_attr(not(test), allow(dead_code))]
+mod report;
 mod style;
 
 fn main() -> std::process::ExitCode {

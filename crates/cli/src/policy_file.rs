@@ -22,7 +22,10 @@ pub(crate) fn parse(text: &str) -> anyhow::Result<Policy> {
     let raw: RawPolicy = if text.trim().is_empty() {
         RawPolicy::default()
     } else {
-        serde_yaml_ng::from_str(text)?
+        serde_yaml_ng::from_str(text).map_err(|err| match err.location() {
+            Some(at) => anyhow::anyhow!("line {}, column {}: {err}", at.line(), at.column()),
+            None => anyhow::anyhow!("{err}"),
+        })?
     };
     Ok(raw.resolve()?)
 }

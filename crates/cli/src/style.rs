@@ -17,6 +17,12 @@ impl Style {
         }
     }
 
+    /// Styling switched on or off regardless of the terminal, for tests.
+    #[cfg(test)]
+    pub(crate) fn forced(enabled: bool) -> Self {
+        Self { enabled }
+    }
+
     fn wrap(self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")
