@@ -12,6 +12,7 @@ mod handlers;
 mod hooks;
 mod lifecycle;
 mod meta;
+mod openapi;
 mod patch;
 mod read;
 mod resource;

@@ -16,6 +16,7 @@ use super::Shared;
 use super::discovery;
 use super::error::{ApiError, ApiResult};
 use super::handlers;
+use super::openapi;
 
 /// What a resource path names.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +109,31 @@ async fn group_resources(
         .ok_or_else(ApiError::unknown_path)
 }
 
+async fn openapi_index(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
+    let store = shared.lock()?;
+    Ok(json(openapi::index(&store.registry)))
+}
+
+async fn openapi_core(
+    State(shared): State<Arc<Shared>>,
+    Path(v): Path<String>,
+) -> ApiResult<Response> {
+    let store = shared.lock()?;
+    openapi::group_version(&store.registry, "", &v)
+        .map(json)
+        .ok_or_else(ApiError::unknown_path)
+}
+
+async fn openapi_group(
+    State(shared): State<Arc<Shared>>,
+    Path((g, v)): Path<(String, String)>,
+) -> ApiResult<Response> {
+    let store = shared.lock()?;
+    openapi::group_version(&store.registry, &g, &v)
+        .map(json)
+        .ok_or_else(ApiError::unknown_path)
+}
+
 async fn ok() -> &'static str {
     "ok"
 }
@@ -145,6 +171,9 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/apis", get(groups))
         .route("/apis/{group}", get(group))
         .route("/apis/{group}/{version}", get(group_resources))
+        .route("/openapi/v3", get(openapi_index))
+        .route("/openapi/v3/api/{version}", get(openapi_core))
+        .route("/openapi/v3/apis/{group}/{version}", get(openapi_group))
         .route("/healthz", get(ok))
         .route("/readyz", get(ok))
         .route("/livez", get(ok))
