@@ -7,6 +7,8 @@
 #   scripts/kube-apiserver.sh stop DIR    stop what `start DIR` started
 #
 # The binary is cached outside the repository in ${NODEMEND_CACHE:-$HOME/.cache/nodemend}.
+# No kube-controller-manager runs: no service-account tokens (so the ServiceAccount admission
+# plugin is off), no namespace cleanup, no node lifecycle, no disruption controller.
 # Ports: NODEMEND_KUBE_PORT (default 26443), NODEMEND_ETCD_PORT (23791), NODEMEND_ETCD_PEER_PORT (23801).
 set -euo pipefail
 
@@ -141,6 +143,7 @@ start() {
         --service-account-signing-key-file="$dir/sa.key" \
         --service-account-issuer=https://kubernetes.default.svc \
         --service-cluster-ip-range=10.96.0.0/16 --endpoint-reconciler-type=none \
+        --disable-admission-plugins=ServiceAccount \
         >"$dir/kube-apiserver.log" 2>&1 &
     echo $! >"$dir/kube-apiserver.pid"
     write_kubeconfig "$dir"

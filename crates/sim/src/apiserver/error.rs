@@ -207,6 +207,11 @@ impl ApiError {
         )
     }
 
+    /// 500 without a reason, as the real server answers a create that carries a resourceVersion.
+    pub fn unreasoned(message: impl Into<String>) -> Self {
+        Self::new(500, "", message.into(), None)
+    }
+
     /// The `Status` body of this error.
     pub fn status(&self) -> Value {
         let mut s = json!({
@@ -218,6 +223,11 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
+        if self.reason.is_empty() {
+            if let Some(m) = s.as_object_mut() {
+                m.remove("reason");
+            }
+        }
         if let Some(d) = &self.details {
             s["details"] = d.clone();
         }

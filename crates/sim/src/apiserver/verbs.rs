@@ -75,6 +75,9 @@ pub(crate) fn create(
     now: Timestamp,
 ) -> ApiResult<Arc<Value>> {
     let mut object = meta::from_view(rt, body)?;
+    if !meta::resource_version(&object).is_empty() {
+        return Err(ApiError::unreasoned("resourceVersion should not be set on objects to be created"));
+    }
     check_namespace(store, rt, &mut object, ns)?;
     let mut name = object["metadata"]["name"]
         .as_str()
@@ -227,7 +230,11 @@ pub(crate) fn update(
     }
     let Some(existing) = store.get(&rt.storage, ns_of(rt, ns), name) else {
         if rt.create_on_update && !opts.status {
-            return create(store, rt, ns, body, opts.dry_run, now);
+            let mut body = body.clone();
+            if let Some(m) = body["metadata"].as_object_mut() {
+                m.remove("resourceVersion");
+            }
+            return create(store, rt, ns, &body, opts.dry_run, now);
         }
         return Err(ApiError::not_found(&rt.group, &rt.plural, name));
     };
