@@ -185,8 +185,9 @@ pub(crate) fn handle(
             Ok(json_response(StatusCode::CREATED, &status))
         }
         (Method::PUT, None | Some("status")) => {
+            let code = if store.get(&rt.storage, ns, name).is_some() { StatusCode::OK } else { StatusCode::CREATED };
             let updated = verbs::update(&mut store, &rt, ns, name, &parse_body(body)?, opts, now)?;
-            Ok(json_response(StatusCode::OK, &meta::to_view(&rt, &updated)))
+            Ok(json_response(code, &meta::to_view(&rt, &updated)))
         }
         (Method::PATCH, None | Some("status")) => {
             let ct = headers

@@ -109,6 +109,13 @@ pub(crate) fn prepare_create(rt: &ResourceType, object: &mut Value, now: Timesta
             object["status"] = json!({ "phase": "Active" });
         }
         ("policy", "poddisruptionbudgets", false) => remove_field(object, "status"),
+        ("", "events", false) => {
+            for (field, empty) in [("source", json!({})), ("firstTimestamp", Value::Null), ("lastTimestamp", Value::Null), ("eventTime", Value::Null)] {
+                if object.get(field).is_none() {
+                    object[field] = empty;
+                }
+            }
+        }
         ("apiextensions.k8s.io", "customresourcedefinitions", false) => crd_defaults(object, now),
         _ => {}
     }

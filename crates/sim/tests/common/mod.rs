@@ -37,20 +37,23 @@ impl Cluster {
 
     /// The simulator with `config`, or the real server (which ignores it).
     pub async fn start_with(config: ApiServerConfig) -> Self {
-        let (client, real, sim) = match std::env::var(REAL_KUBECONFIG) {
+        let (mut cfg, real, sim) = match std::env::var(REAL_KUBECONFIG) {
             Ok(path) => {
                 let kc = Kubeconfig::read_from(&path).expect("readable kubeconfig");
                 let cfg = Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
                     .await
                     .expect("usable kubeconfig");
-                (Client::try_from(cfg).expect("client"), true, None)
+                (cfg, true, None)
             }
             Err(_) => {
                 let sim = ApiServer::start(config).await.expect("simulator starts");
-                let cfg = Config::new(sim.url().parse().expect("url"));
-                (Client::try_from(cfg).expect("client"), false, Some(sim))
+                (Config::new(sim.url().parse().expect("url")), false, Some(sim))
             }
         };
+        // kube-rs retries 429 answers up to 15 times with growing back-off (minutes in all);
+        // the tests look at the server's first answer, as a drain must.
+        cfg.default_retry = false;
+        let client = Client::try_from(cfg).expect("client");
         let ns = unique("t");
         let namespaces: Api<Namespace> = Api::all(client.clone());
         let body = serde_json::from_value(json!({ "metadata": { "name": ns } })).expect("namespace");
