@@ -1,1 +1,201 @@
-fn main() {}
+//! Load figures of the simulated API server: registers 5,000 nodes (Node + Lease), renews every
+//! lease every 10 s like kubelets do, and prints the simulator's CPU share and memory, watch
+//! delivery latency (p50/p99) and requests per second. Prints figures; asserts nothing.
+//!
+//! `cargo bench -p nodemend-sim --bench apiserver` (`NODEMEND_BENCH_NODES`, `NODEMEND_BENCH_SECS`
+//! change the fleet size and the measured window). The simulator runs alone on one thread (a
+//! current-thread runtime), so its CPU share is that thread's; the load generator and the
+//! watching client run on another runtime.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures::{StreamExt, TryStreamExt, stream};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::Node;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::Timestamp;
+use kube::api::{PostParams, WatchEvent, WatchParams};
+use kube::{Api, Client, Config, ResourceExt};
+use nodemend_sim::apiserver::{ApiServer, ApiServerConfig};
+use serde_json::json;
+
+const RENEW_PERIOD: Duration = Duration::from_secs(10);
+
+fn env_or(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// CPU seconds a thread has used, from /proc (Linux).
+fn thread_cpu_secs(tid: &str) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
+    let after_name = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name; 100 ticks/s.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kib / 1024.0
+}
+
+/// Starts the simulator on its own thread and runtime; returns its URL and thread id.
+fn start_simulator() -> (String, String, std::sync::mpsc::Sender<()>) {
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        rt.block_on(async move {
+            let server = ApiServer::start(ApiServerConfig::default()).await.expect("simulator starts");
+            let tid = std::fs::read_link("/proc/thread-self")
+                .ok()
+                .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
+                .unwrap_or_default();
+            ready_tx.send((server.url(), tid)).expect("main thread waits");
+            tokio::task::spawn_blocking(move || stop_rx.recv()).await.ok();
+            server.shutdown().await.expect("clean shutdown");
+        });
+    });
+    let (url, tid) = ready_rx.recv().expect("simulator started");
+    (url, tid, stop_tx)
+}
+
+fn node(name: &str) -> Node {
+    serde_json::from_value(json!({
+        "metadata": { "name": name, "labels": { "kubernetes.azure.com/agentpool": "np1", "kubernetes.io/os": "linux" } },
+        "spec": { "providerID": format!("azure:///subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-vmss/virtualMachines/{name}") },
+        "status": {
+            "capacity": { "cpu": "4", "memory": "16Gi", "pods": "110" },
+            "allocatable": { "cpu": "3860m", "memory": "12Gi", "pods": "110" },
+            "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status",
+                "lastHeartbeatTime": Timestamp::now().to_string(), "lastTransitionTime": Timestamp::now().to_string() }],
+            "nodeInfo": { "kubeletVersion": "v1.33.2", "bootID": name, "osImage": "Ubuntu 22.04.5 LTS" }
+        }
+    }))
+    .expect("node")
+}
+
+fn lease(name: &str) -> Lease {
+    serde_json::from_value(json!({
+        "metadata": { "name": name, "namespace": "kube-node-lease" },
+        "spec": { "holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": MicroTime(Timestamp::now()) }
+    }))
+    .expect("lease")
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() - 1) as f64 * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let nodes = env_or("NODEMEND_BENCH_NODES", 5000) as usize;
+    let secs = env_or("NODEMEND_BENCH_SECS", 60);
+    let rss_before = rss_mib();
+    let (url, tid, stop) = start_simulator();
+    let client = Client::try_from(Config::new(url.parse().expect("url"))).expect("client");
+    let node_api: Api<Node> = Api::all(client.clone());
+    let lease_api: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
+    let names: Vec<String> = (0..nodes).map(|i| format!("aks-np1-12345678-vmss{i:06}")).collect();
+
+    let started = Instant::now();
+    let cpu0 = thread_cpu_secs(&tid);
+    let leases: Vec<Lease> = stream::iter(names.iter().cloned())
+        .map(|n| {
+            let (node_api, lease_api) = (node_api.clone(), lease_api.clone());
+            async move {
+                node_api.create(&PostParams::default(), &node(&n)).await.expect("node registered");
+                lease_api.create(&PostParams::default(), &lease(&n)).await.expect("lease created")
+            }
+        })
+        .buffer_unordered(64)
+        .collect()
+        .await;
+    let registration = started.elapsed();
+    let reg_cpu = thread_cpu_secs(&tid) - cpu0;
+    println!("registered {nodes} nodes and leases in {:.1} s ({:.0} req/s, simulator CPU {:.1} s)", registration.as_secs_f64(), (2 * nodes) as f64 / registration.as_secs_f64(), reg_cpu);
+
+    let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
+    let start_rv = lease_api.list_metadata(&Default::default()).await.expect("list").metadata.resource_version.unwrap_or_default();
+    let watch = {
+        let (lease_api, latencies) = (lease_api.clone(), latencies.clone());
+        tokio::spawn(async move {
+            let wp = WatchParams::default().timeout(u32::try_from(secs + 30).unwrap_or(u32::MAX));
+            let mut events = lease_api.watch(&wp, &start_rv).await.expect("watch").boxed();
+            while let Ok(Some(ev)) = events.try_next().await {
+                if let WatchEvent::Modified(l) = ev
+                    && let Some(sent) = l.spec.and_then(|s| s.renew_time)
+                {
+                    let micros = Timestamp::now().duration_since(sent.0).as_micros();
+                    latencies.lock().expect("latencies").push(u64::try_from(micros).unwrap_or(0));
+                }
+            }
+        })
+    };
+    let mut node_watch = node_api.watch(&WatchParams::default(), "0").await.expect("node watch").boxed();
+    let initial_nodes = tokio::spawn(async move { while let Ok(Some(_)) = node_watch.try_next().await {} });
+
+    let rss_registered = rss_mib();
+    let cpu1 = thread_cpu_secs(&tid);
+    let t1 = Instant::now();
+    let mut tick = tokio::time::interval(RENEW_PERIOD / u32::try_from(nodes).unwrap_or(u32::MAX));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let mut current = leases;
+    let mut i = 0usize;
+    let mut inflight = Vec::new();
+    let deadline = t1 + Duration::from_secs(secs);
+    let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    while Instant::now() < deadline {
+        tick.tick().await;
+        let mut l = current[i % nodes].clone();
+        if let Some(spec) = l.spec.as_mut() {
+            spec.renew_time = Some(MicroTime(Timestamp::now()));
+        }
+        let (api, requests) = (lease_api.clone(), requests.clone());
+        inflight.push(tokio::spawn(async move {
+            let renewed = api.replace(&l.name_any(), &PostParams::default(), &l).await.expect("renewed");
+            requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            renewed
+        }));
+        i += 1;
+        if inflight.len() >= 256 {
+            for (k, h) in inflight.drain(..).enumerate() {
+                let idx = (i - 256 + k) % nodes;
+                current[idx] = h.await.expect("renewal task");
+            }
+        }
+    }
+    for h in inflight.drain(..) {
+        h.await.expect("renewal task");
+    }
+    let window = t1.elapsed().as_secs_f64();
+    let cpu = thread_cpu_secs(&tid) - cpu1;
+    let rss_end = rss_mib();
+    let done = requests.load(std::sync::atomic::Ordering::Relaxed);
+    let mut lat = std::mem::take(&mut *latencies.lock().expect("latencies"));
+    lat.sort_unstable();
+    println!("steady state: {window:.0} s, {done} lease renewals, {:.0} req/s", done as f64 / window);
+    println!("simulator CPU: {:.1}% of one core ({cpu:.1} s over {window:.0} s)", 100.0 * cpu / window);
+    println!("process RSS (simulator + load generator): {rss_before:.0} MiB before, {rss_registered:.0} MiB after registration, {rss_end:.0} MiB at the end");
+    println!(
+        "watch delivery latency over {} events: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        lat.len(),
+        percentile(&lat, 0.50),
+        percentile(&lat, 0.99),
+        percentile(&lat, 1.0)
+    );
+    watch.abort();
+    initial_nodes.abort();
+    stop.send(()).ok();
+}

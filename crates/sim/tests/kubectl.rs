@@ -17,7 +17,10 @@ struct Kubectl {
 impl Kubectl {
     /// kubectl pointed at the cluster, or `None` (after saying why) when kubectl is missing.
     async fn for_cluster(c: &Cluster) -> Option<Self> {
-        let probe = tokio::process::Command::new("kubectl").args(["version", "--client"]).output().await;
+        let probe = tokio::process::Command::new("kubectl")
+            .args(["version", "--client"])
+            .output()
+            .await;
         if probe.is_err() {
             println!("skipped: kubectl is not on PATH");
             return None;
@@ -32,7 +35,10 @@ impl Kubectl {
             (None, Ok(path)) => PathBuf::from(path),
             (None, Err(_)) => unreachable!("a cluster is either the simulator or a real server"),
         };
-        Some(Self { kubeconfig, _dir: dir })
+        Some(Self {
+            kubeconfig,
+            _dir: dir,
+        })
     }
 
     /// Runs kubectl; returns (success, stdout, stderr).
@@ -82,32 +88,76 @@ async fn kubectl_gets_describes_applies_patches_and_deletes() {
     let node = unique("kubectl-node");
     let dir = tempfile::tempdir().expect("temp dir");
     let first = manifest(dir.path(), &node, &c.ns, "one");
-    let out = k.ok(&["apply", "-f", first.to_str().expect("utf-8 path")]).await;
-    assert!(out.contains(&format!("node/{node} created")) && out.contains("configmap/settings created"), "{out}");
+    let out = k
+        .ok(&["apply", "-f", first.to_str().expect("utf-8 path")])
+        .await;
+    assert!(
+        out.contains(&format!("node/{node} created")) && out.contains("configmap/settings created"),
+        "{out}"
+    );
     let second = manifest(dir.path(), &node, &c.ns, "two");
-    let out = k.ok(&["apply", "-f", second.to_str().expect("utf-8 path")]).await;
+    let out = k
+        .ok(&["apply", "-f", second.to_str().expect("utf-8 path")])
+        .await;
     assert!(out.contains("configmap/settings configured"), "{out}");
     let cm = k.json(&["get", "configmap", "settings", "-n", &c.ns]).await;
     assert_eq!(cm["data"]["mode"], "two");
 
     let table = k.ok(&["get", "nodes", &node]).await;
-    assert!(table.lines().next().unwrap_or_default().starts_with("NAME"), "{table}");
+    assert!(
+        table.lines().next().unwrap_or_default().starts_with("NAME"),
+        "{table}"
+    );
     assert!(table.contains(&node), "{table}");
 
-    k.ok(&["patch", "node", &node, "-p", r#"{"spec":{"unschedulable":true}}"#]).await;
-    k.ok(&["patch", "node", &node, "--type", "merge", "-p", r#"{"metadata":{"labels":{"team":"infra"}}}"#]).await;
-    k.ok(&["patch", "node", &node, "--type", "json", "-p", r#"[{"op":"add","path":"/metadata/annotations/note","value":"hi"}]"#]).await;
+    k.ok(&[
+        "patch",
+        "node",
+        &node,
+        "-p",
+        r#"{"spec":{"unschedulable":true}}"#,
+    ])
+    .await;
+    k.ok(&[
+        "patch",
+        "node",
+        &node,
+        "--type",
+        "merge",
+        "-p",
+        r#"{"metadata":{"labels":{"team":"infra"}}}"#,
+    ])
+    .await;
+    k.ok(&[
+        "patch",
+        "node",
+        &node,
+        "--type",
+        "json",
+        "-p",
+        r#"[{"op":"add","path":"/metadata/annotations/note","value":"hi"}]"#,
+    ])
+    .await;
     let patched = k.json(&["get", "node", &node]).await;
     assert_eq!(patched["spec"]["unschedulable"], true);
     assert_eq!(patched["metadata"]["labels"]["team"], "infra");
     assert_eq!(patched["metadata"]["annotations"]["note"], "hi");
 
     let described = k.ok(&["describe", "node", &node]).await;
-    for expected in [format!("Name:               {node}"), "Unschedulable:      true".to_owned(), "KubeletReady".to_owned()] {
-        assert!(described.contains(&expected), "describe lacks {expected:?}:\n{described}");
+    for expected in [
+        format!("Name:               {node}"),
+        "Unschedulable:      true".to_owned(),
+        "KubeletReady".to_owned(),
+    ] {
+        assert!(
+            described.contains(&expected),
+            "describe lacks {expected:?}:\n{described}"
+        );
     }
 
-    let out = k.ok(&["delete", "configmap", "settings", "-n", &c.ns]).await;
+    let out = k
+        .ok(&["delete", "configmap", "settings", "-n", &c.ns])
+        .await;
     assert!(out.contains("configmap \"settings\" deleted"), "{out}");
     let (found, _, stderr) = k.run(&["get", "configmap", "settings", "-n", &c.ns]).await;
     assert!(!found && stderr.contains("NotFound"), "{stderr}");

@@ -223,10 +223,10 @@ impl ApiError {
             "reason": self.reason,
             "code": self.code,
         });
-        if self.reason.is_empty() {
-            if let Some(m) = s.as_object_mut() {
-                m.remove("reason");
-            }
+        if self.reason.is_empty()
+            && let Some(m) = s.as_object_mut()
+        {
+            m.remove("reason");
         }
         if let Some(d) = &self.details {
             s["details"] = d.clone();

@@ -185,7 +185,11 @@ pub(crate) fn handle(
             Ok(json_response(StatusCode::CREATED, &status))
         }
         (Method::PUT, None | Some("status")) => {
-            let code = if store.get(&rt.storage, ns, name).is_some() { StatusCode::OK } else { StatusCode::CREATED };
+            let code = if store.get(&rt.storage, ns, name).is_some() {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
             let updated = verbs::update(&mut store, &rt, ns, name, &parse_body(body)?, opts, now)?;
             Ok(json_response(code, &meta::to_view(&rt, &updated)))
         }
@@ -195,8 +199,15 @@ pub(crate) fn handle(
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
             let ty = PatchType::from_content_type(ct)?;
-            let patched =
-                verbs::patch(&mut store, &rt, ns, name, ty, &parse_body(body)?, opts, now)?;
+            let patched = verbs::patch(
+                &mut store,
+                &rt,
+                ns,
+                name,
+                (ty, &parse_body(body)?),
+                opts,
+                now,
+            )?;
             Ok(json_response(StatusCode::OK, &meta::to_view(&rt, &patched)))
         }
         (Method::DELETE, None) => {

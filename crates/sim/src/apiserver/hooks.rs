@@ -110,7 +110,12 @@ pub(crate) fn prepare_create(rt: &ResourceType, object: &mut Value, now: Timesta
         }
         ("policy", "poddisruptionbudgets", false) => remove_field(object, "status"),
         ("", "events", false) => {
-            for (field, empty) in [("source", json!({})), ("firstTimestamp", Value::Null), ("lastTimestamp", Value::Null), ("eventTime", Value::Null)] {
+            for (field, empty) in [
+                ("source", json!({})),
+                ("firstTimestamp", Value::Null),
+                ("lastTimestamp", Value::Null),
+                ("eventTime", Value::Null),
+            ] {
                 if object.get(field).is_none() {
                     object[field] = empty;
                 }

@@ -109,10 +109,10 @@ impl Filter {
     /// Whether a stored object is selected.
     pub(crate) fn matches(&self, object: &Value) -> bool {
         let meta = &object["metadata"];
-        if let Some(ns) = &self.namespace {
-            if meta["namespace"].as_str() != Some(ns) {
-                return false;
-            }
+        if let Some(ns) = &self.namespace
+            && meta["namespace"].as_str() != Some(ns)
+        {
+            return false;
         }
         self.labels.matches(&meta["labels"])
             && self.stored_fields.matches(|f| field_value(object, f))
@@ -144,11 +144,11 @@ fn field_value(object: &Value, field: &str) -> String {
 /// A stored object as an item of a list: built-in items carry no `apiVersion`/`kind`.
 pub(crate) fn list_item(rt: &ResourceType, stored: &Value) -> Value {
     let mut v = meta::to_view(rt, stored);
-    if !rt.custom {
-        if let Some(m) = v.as_object_mut() {
-            m.remove("apiVersion");
-            m.remove("kind");
-        }
+    if !rt.custom
+        && let Some(m) = v.as_object_mut()
+    {
+        m.remove("apiVersion");
+        m.remove("kind");
     }
     v
 }

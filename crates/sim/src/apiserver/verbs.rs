@@ -76,21 +76,22 @@ pub(crate) fn create(
 ) -> ApiResult<Arc<Value>> {
     let mut object = meta::from_view(rt, body)?;
     if !meta::resource_version(&object).is_empty() {
-        return Err(ApiError::unreasoned("resourceVersion should not be set on objects to be created"));
+        return Err(ApiError::unreasoned(
+            "resourceVersion should not be set on objects to be created",
+        ));
     }
     check_namespace(store, rt, &mut object, ns)?;
     let mut name = object["metadata"]["name"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
-    if name.is_empty() {
-        if let Some(prefix) = object["metadata"]["generateName"]
+    if name.is_empty()
+        && let Some(prefix) = object["metadata"]["generateName"]
             .as_str()
             .filter(|p| !p.is_empty())
-        {
-            name = meta::generate_name(prefix);
-            object["metadata"]["name"] = json!(name);
-        }
+    {
+        name = meta::generate_name(prefix);
+        object["metadata"]["name"] = json!(name);
     }
     if name.is_empty() {
         let cause = (
@@ -165,10 +166,10 @@ fn commit(
     }
     meta::keep_system_fields(&mut object, existing);
     object["metadata"]["namespace"] = existing["metadata"]["namespace"].clone();
-    if existing["metadata"].get("namespace").is_none() {
-        if let Some(m) = object["metadata"].as_object_mut() {
-            m.remove("namespace");
-        }
+    if existing["metadata"].get("namespace").is_none()
+        && let Some(m) = object["metadata"].as_object_mut()
+    {
+        m.remove("namespace");
     }
     object["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"].clone();
     if rt.generation && meta::spec_part(&object) != meta::spec_part(existing) {
@@ -258,8 +259,7 @@ pub(crate) fn patch(
     rt: &ResourceType,
     ns: &str,
     name: &str,
-    ty: PatchType,
-    body: &Value,
+    (ty, body): (PatchType, &Value),
     opts: WriteOptions,
     now: Timestamp,
 ) -> ApiResult<Arc<Value>> {

@@ -26,7 +26,10 @@ pub struct Cluster {
 
 /// A name unique to this run, for cluster-scoped objects and namespaces.
 pub fn unique(prefix: &str) -> String {
-    format!("{prefix}-{}", fastrand::u32(..).to_string().get(..6).unwrap_or("0"))
+    format!(
+        "{prefix}-{}",
+        fastrand::u32(..).to_string().get(..6).unwrap_or("0")
+    )
 }
 
 impl Cluster {
@@ -47,7 +50,11 @@ impl Cluster {
             }
             Err(_) => {
                 let sim = ApiServer::start(config).await.expect("simulator starts");
-                (Config::new(sim.url().parse().expect("url")), false, Some(sim))
+                (
+                    Config::new(sim.url().parse().expect("url")),
+                    false,
+                    Some(sim),
+                )
             }
         };
         // kube-rs retries 429 answers up to 15 times with growing back-off (minutes in all);
@@ -56,9 +63,18 @@ impl Cluster {
         let client = Client::try_from(cfg).expect("client");
         let ns = unique("t");
         let namespaces: Api<Namespace> = Api::all(client.clone());
-        let body = serde_json::from_value(json!({ "metadata": { "name": ns } })).expect("namespace");
-        namespaces.create(&PostParams::default(), &body).await.expect("test namespace");
-        Self { client, ns, real, sim }
+        let body =
+            serde_json::from_value(json!({ "metadata": { "name": ns } })).expect("namespace");
+        namespaces
+            .create(&PostParams::default(), &body)
+            .await
+            .expect("test namespace");
+        Self {
+            client,
+            ns,
+            real,
+            sim,
+        }
     }
 
     /// True (after saying why) when the test must not run against the real server.
@@ -90,7 +106,10 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
