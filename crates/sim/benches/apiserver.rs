@@ -23,7 +23,10 @@ use serde_json::json;
 const RENEW_PERIOD: Duration = Duration::from_secs(10);
 
 fn env_or(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 /// CPU seconds a thread has used, from /proc (Linux).
@@ -31,7 +34,12 @@ fn thread_cpu_secs(tid: &str) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
     let after_name = stat.rsplit(')').next().unwrap_or_default();
     let fields: Vec<&str> = after_name.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
     // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name; 100 ticks/s.
     (ticks(11) + ticks(12)) / 100.0
 }
@@ -51,15 +59,24 @@ fn start_simulator() -> (String, String, std::sync::mpsc::Sender<()>) {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
         rt.block_on(async move {
-            let server = ApiServer::start(ApiServerConfig::default()).await.expect("simulator starts");
+            let server = ApiServer::start(ApiServerConfig::default())
+                .await
+                .expect("simulator starts");
             let tid = std::fs::read_link("/proc/thread-self")
                 .ok()
                 .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
                 .unwrap_or_default();
-            ready_tx.send((server.url(), tid)).expect("main thread waits");
-            tokio::task::spawn_blocking(move || stop_rx.recv()).await.ok();
+            ready_tx
+                .send((server.url(), tid))
+                .expect("main thread waits");
+            tokio::task::spawn_blocking(move || stop_rx.recv())
+                .await
+                .ok();
             server.shutdown().await.expect("clean shutdown");
         });
     });
@@ -107,7 +124,9 @@ async fn main() {
     let client = Client::try_from(Config::new(url.parse().expect("url"))).expect("client");
     let node_api: Api<Node> = Api::all(client.clone());
     let lease_api: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
-    let names: Vec<String> = (0..nodes).map(|i| format!("aks-np1-12345678-vmss{i:06}")).collect();
+    let names: Vec<String> = (0..nodes)
+        .map(|i| format!("aks-np1-12345678-vmss{i:06}"))
+        .collect();
 
     let started = Instant::now();
     let cpu0 = thread_cpu_secs(&tid);
@@ -115,8 +134,14 @@ async fn main() {
         .map(|n| {
             let (node_api, lease_api) = (node_api.clone(), lease_api.clone());
             async move {
-                node_api.create(&PostParams::default(), &node(&n)).await.expect("node registered");
-                lease_api.create(&PostParams::default(), &lease(&n)).await.expect("lease created")
+                node_api
+                    .create(&PostParams::default(), &node(&n))
+                    .await
+                    .expect("node registered");
+                lease_api
+                    .create(&PostParams::default(), &lease(&n))
+                    .await
+                    .expect("lease created")
             }
         })
         .buffer_unordered(64)
@@ -124,27 +149,50 @@ async fn main() {
         .await;
     let registration = started.elapsed();
     let reg_cpu = thread_cpu_secs(&tid) - cpu0;
-    println!("registered {nodes} nodes and leases in {:.1} s ({:.0} req/s, simulator CPU {:.1} s)", registration.as_secs_f64(), (2 * nodes) as f64 / registration.as_secs_f64(), reg_cpu);
+    println!(
+        "registered {nodes} nodes and leases in {:.1} s ({:.0} req/s, simulator CPU {:.1} s)",
+        registration.as_secs_f64(),
+        (2 * nodes) as f64 / registration.as_secs_f64(),
+        reg_cpu
+    );
 
     let latencies = Arc::new(Mutex::new(Vec::<u64>::new()));
-    let start_rv = lease_api.list_metadata(&Default::default()).await.expect("list").metadata.resource_version.unwrap_or_default();
+    let start_rv = lease_api
+        .list_metadata(&Default::default())
+        .await
+        .expect("list")
+        .metadata
+        .resource_version
+        .unwrap_or_default();
     let watch = {
         let (lease_api, latencies) = (lease_api.clone(), latencies.clone());
         tokio::spawn(async move {
             let wp = WatchParams::default().timeout(u32::try_from(secs + 30).unwrap_or(u32::MAX));
-            let mut events = lease_api.watch(&wp, &start_rv).await.expect("watch").boxed();
+            let mut events = lease_api
+                .watch(&wp, &start_rv)
+                .await
+                .expect("watch")
+                .boxed();
             while let Ok(Some(ev)) = events.try_next().await {
                 if let WatchEvent::Modified(l) = ev
                     && let Some(sent) = l.spec.and_then(|s| s.renew_time)
                 {
                     let micros = Timestamp::now().duration_since(sent.0).as_micros();
-                    latencies.lock().expect("latencies").push(u64::try_from(micros).unwrap_or(0));
+                    latencies
+                        .lock()
+                        .expect("latencies")
+                        .push(u64::try_from(micros).unwrap_or(0));
                 }
             }
         })
     };
-    let mut node_watch = node_api.watch(&WatchParams::default(), "0").await.expect("node watch").boxed();
-    let initial_nodes = tokio::spawn(async move { while let Ok(Some(_)) = node_watch.try_next().await {} });
+    let mut node_watch = node_api
+        .watch(&WatchParams::default(), "0")
+        .await
+        .expect("node watch")
+        .boxed();
+    let initial_nodes =
+        tokio::spawn(async move { while let Ok(Some(_)) = node_watch.try_next().await {} });
 
     let rss_registered = rss_mib();
     let cpu1 = thread_cpu_secs(&tid);
@@ -164,7 +212,10 @@ async fn main() {
         }
         let (api, requests) = (lease_api.clone(), requests.clone());
         inflight.push(tokio::spawn(async move {
-            let renewed = api.replace(&l.name_any(), &PostParams::default(), &l).await.expect("renewed");
+            let renewed = api
+                .replace(&l.name_any(), &PostParams::default(), &l)
+                .await
+                .expect("renewed");
             requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             renewed
         }));
@@ -185,9 +236,17 @@ async fn main() {
     let done = requests.load(std::sync::atomic::Ordering::Relaxed);
     let mut lat = std::mem::take(&mut *latencies.lock().expect("latencies"));
     lat.sort_unstable();
-    println!("steady state: {window:.0} s, {done} lease renewals, {:.0} req/s", done as f64 / window);
-    println!("simulator CPU: {:.1}% of one core ({cpu:.1} s over {window:.0} s)", 100.0 * cpu / window);
-    println!("process RSS (simulator + load generator): {rss_before:.0} MiB before, {rss_registered:.0} MiB after registration, {rss_end:.0} MiB at the end");
+    println!(
+        "steady state: {window:.0} s, {done} lease renewals, {:.0} req/s",
+        done as f64 / window
+    );
+    println!(
+        "simulator CPU: {:.1}% of one core ({cpu:.1} s over {window:.0} s)",
+        100.0 * cpu / window
+    );
+    println!(
+        "process RSS (simulator + load generator): {rss_before:.0} MiB before, {rss_registered:.0} MiB after registration, {rss_end:.0} MiB at the end"
+    );
     println!(
         "watch delivery latency over {} events: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
         lat.len(),

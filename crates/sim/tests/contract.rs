@@ -301,6 +301,43 @@ async fn watch_from_a_compacted_version_is_gone_and_watcher_relists() {
     c.finish().await;
 }
 
+#[tokio::test]
+async fn watches_get_bookmarks_when_they_ask() {
+    let config = ApiServerConfig {
+        bookmark_interval: Duration::from_millis(100),
+        ..ApiServerConfig::default()
+    };
+    let c = Cluster::start_with(config).await;
+    if c.sim_only("the real server sends bookmarks about once a minute") {
+        return c.finish().await;
+    }
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
+    let created = api
+        .create(&PostParams::default(), &configmap("b", json!({})))
+        .await
+        .expect("created");
+    let rv = created.resource_version().expect("rv");
+    let mut stream = api
+        .watch(&WatchParams::default().timeout(10), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    match stream.try_next().await.expect("event") {
+        Some(WatchEvent::Bookmark(b)) => assert_eq!(b.metadata.resource_version, rv),
+        other => panic!("expected a bookmark, got {other:?}"),
+    }
+    let mut plain = api
+        .watch(&WatchParams::default().timeout(1).disable_bookmarks(), &rv)
+        .await
+        .expect("watch")
+        .boxed();
+    assert!(
+        plain.try_next().await.expect("end").is_none(),
+        "no bookmark unless asked; the watch ends at its timeout"
+    );
+    c.finish().await;
+}
+
 fn node(name: &str) -> Node {
     serde_json::from_value(json!({
         "metadata": { "name": name, "labels": { "pool": "np1", "drop": "me" } },

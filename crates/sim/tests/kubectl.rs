@@ -26,14 +26,16 @@ impl Kubectl {
             return None;
         }
         let dir = tempfile::tempdir().expect("temp dir");
-        let kubeconfig = match (&c.sim, std::env::var(REAL_KUBECONFIG)) {
-            (Some(sim), _) => {
+        let kubeconfig = match &c.sim {
+            Some(sim) => {
                 let path = dir.path().join("kubeconfig");
                 sim.write_kubeconfig(&path).expect("kubeconfig written");
                 path
             }
-            (None, Ok(path)) => PathBuf::from(path),
-            (None, Err(_)) => unreachable!("a cluster is either the simulator or a real server"),
+            None => PathBuf::from(
+                std::env::var(REAL_KUBECONFIG)
+                    .expect("a cluster that is not the simulator has a kubeconfig"),
+            ),
         };
         Some(Self {
             kubeconfig,

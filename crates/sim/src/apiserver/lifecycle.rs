@@ -84,12 +84,21 @@ impl Lifecycle {
                 };
             }
             let silent = now.duration_since(seen.probe) > grace;
-            let mut updated = (*node).clone();
-            if silent {
-                mark_unknown(&mut updated, now);
-            }
-            reconcile_taints(&mut updated, now);
-            if updated != *node {
+            // Most passes change nothing: look before cloning 5,000 nodes every few seconds.
+            let goes_unknown = silent && !all_unknown(&node);
+            let taints = if goes_unknown {
+                None
+            } else {
+                taints_to_set(&node, now)
+            };
+            if goes_unknown || taints.is_some() {
+                let mut updated = (*node).clone();
+                if goes_unknown {
+                    mark_unknown(&mut updated, now);
+                }
+                if let Some(t) = taints.or_else(|| taints_to_set(&updated, now)) {
+                    set_taints(&mut updated, t);
+                }
                 tracing::info!(node = %name, silent, "node lifecycle updated node");
                 store.put("nodes", updated);
             }
@@ -130,8 +139,15 @@ fn mark_unknown(node: &mut Value, now: Timestamp) {
     }
 }
 
-/// Sets the taints that follow `Ready` and `spec.unschedulable`, leaving all others alone.
-fn reconcile_taints(node: &mut Value, now: Timestamp) {
+fn all_unknown(node: &Value) -> bool {
+    KUBELET_CONDITIONS
+        .iter()
+        .all(|ty| condition(node, ty).is_some_and(|c| c["status"] == "Unknown"))
+}
+
+/// The taint list once the taints that follow `Ready` and `spec.unschedulable` are right, or
+/// `None` when they already are. Other taints are left alone.
+fn taints_to_set(node: &Value, now: Timestamp) -> Option<Vec<Value>> {
     let ready = condition(node, "Ready")
         .and_then(|c| c["status"].as_str())
         .unwrap_or("True");
@@ -143,41 +159,44 @@ fn reconcile_taints(node: &mut Value, now: Timestamp) {
     if node["spec"]["unschedulable"].as_bool() == Some(true) {
         wanted.push((UNSCHEDULABLE, "NoSchedule"));
     }
-    let current: Vec<Value> = node["spec"]["taints"]
+    let current = node["spec"]["taints"]
         .as_array()
-        .cloned()
+        .map(Vec::as_slice)
         .unwrap_or_default();
     let managed = |t: &Value| {
         [UNREACHABLE, NOT_READY, UNSCHEDULABLE]
             .iter()
             .any(|k| t["key"] == *k)
     };
+    let is_wanted = |t: &Value| {
+        wanted
+            .iter()
+            .any(|(k, e)| t["key"] == *k && t["effect"] == *e)
+    };
+    let missing: Vec<&(&str, &str)> = wanted
+        .iter()
+        .filter(|(k, e)| !current.iter().any(|t| t["key"] == *k && t["effect"] == *e))
+        .collect();
+    let unwanted = current.iter().any(|t| managed(t) && !is_wanted(t));
+    if missing.is_empty() && !unwanted {
+        return None;
+    }
     let mut taints: Vec<Value> = current
         .iter()
-        .filter(|t| {
-            !managed(t)
-                || wanted
-                    .iter()
-                    .any(|(k, e)| t["key"] == *k && t["effect"] == *e)
-        })
+        .filter(|t| !managed(t) || is_wanted(t))
         .cloned()
         .collect();
-    for (key, effect) in wanted {
-        if !taints
-            .iter()
-            .any(|t| t["key"] == key && t["effect"] == effect)
-        {
-            taints.push(json!({ "key": key, "effect": effect, "timeAdded": format_time(now) }));
-        }
+    for (key, effect) in missing {
+        taints.push(json!({ "key": key, "effect": effect, "timeAdded": format_time(now) }));
     }
-    if taints != current {
-        if taints.is_empty() {
-            if let Some(spec) = node["spec"].as_object_mut() {
-                spec.remove("taints");
-            }
-        } else {
-            node["spec"]["taints"] = Value::Array(taints);
-        }
+    Some(taints)
+}
+
+fn set_taints(node: &mut Value, taints: Vec<Value>) {
+    if !taints.is_empty() {
+        node["spec"]["taints"] = Value::Array(taints);
+    } else if let Some(spec) = node["spec"].as_object_mut() {
+        spec.remove("taints");
     }
 }
 

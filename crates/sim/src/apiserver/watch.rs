@@ -42,9 +42,7 @@ pub(crate) struct WatchStream {
 }
 
 fn line(kind: &str, object: &Value) -> Bytes {
-    let mut s = json!({ "type": kind, "object": object }).to_string();
-    s.push('\n');
-    Bytes::from(s)
+    Bytes::from(format!("{{\"type\":\"{kind}\",\"object\":{object}}}\n"))
 }
 
 fn bookmark(rt: &ResourceType, rv: u64, initial_end: bool) -> Bytes {
