@@ -3,9 +3,9 @@
 //! delivery latency (p50/p99) and requests per second. Prints figures; asserts nothing.
 //!
 //! `cargo bench -p nodemend-sim --bench apiserver` (`NODEMEND_BENCH_NODES`, `NODEMEND_BENCH_SECS`
-//! change the fleet size and the measured window). The simulator runs alone on one thread (a
-//! current-thread runtime), so its CPU share is that thread's; the load generator and the
-//! watching client run on another runtime.
+//! change the fleet size and the measured window). The simulator runs in a child process (this
+//! binary again) on a single-threaded runtime, so its CPU and memory are read from
+//! `/proc/<pid>` apart from the load generator's.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -15,12 +15,14 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use k8s_openapi::jiff::Timestamp;
-use kube::api::{PostParams, WatchEvent, WatchParams};
+use kube::api::{Patch, PatchParams, PostParams, WatchEvent, WatchParams};
 use kube::{Api, Client, Config, ResourceExt};
 use nodemend_sim::apiserver::{ApiServer, ApiServerConfig};
 use serde_json::json;
 
 const RENEW_PERIOD: Duration = Duration::from_secs(10);
+/// One node status post per this many lease renewals (10 s × 30 = every 5 minutes per node).
+const STATUS_EVERY: usize = 30;
 
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -29,9 +31,12 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-/// CPU seconds a thread has used, from /proc (Linux).
-fn thread_cpu_secs(tid: &str) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).unwrap_or_default();
+/// Environment variable that makes this binary the simulator's process.
+const ROLE: &str = "NODEMEND_BENCH_ROLE";
+
+/// CPU seconds a process has used (user + system), from /proc (Linux, 100 ticks/s).
+fn cpu_secs(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     let after_name = stat.rsplit(')').next().unwrap_or_default();
     let fields: Vec<&str> = after_name.split_whitespace().collect();
     let ticks = |i: usize| {
@@ -40,12 +45,13 @@ fn thread_cpu_secs(tid: &str) -> f64 {
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name; 100 ticks/s.
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the name.
     (ticks(11) + ticks(12)) / 100.0
 }
 
-fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+/// Resident memory of a process in MiB.
+fn rss_mib(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kib = status
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
@@ -54,34 +60,39 @@ fn rss_mib() -> f64 {
     kib / 1024.0
 }
 
-/// Starts the simulator on its own thread and runtime; returns its URL and thread id.
-fn start_simulator() -> (String, String, std::sync::mpsc::Sender<()>) {
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        rt.block_on(async move {
-            let server = ApiServer::start(ApiServerConfig::default())
-                .await
-                .expect("simulator starts");
-            let tid = std::fs::read_link("/proc/thread-self")
-                .ok()
-                .and_then(|p| p.file_name().map(|f| f.to_string_lossy().into_owned()))
-                .unwrap_or_default();
-            ready_tx
-                .send((server.url(), tid))
-                .expect("main thread waits");
-            tokio::task::spawn_blocking(move || stop_rx.recv())
-                .await
-                .ok();
-            server.shutdown().await.expect("clean shutdown");
-        });
+/// The child process: serves until its stdin closes.
+fn serve() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let server = ApiServer::start(ApiServerConfig::default())
+            .await
+            .expect("simulator starts");
+        println!("{}", server.url());
+        tokio::task::spawn_blocking(|| {
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut Vec::new())
+        })
+        .await
+        .ok();
+        server.shutdown().await.expect("clean shutdown");
     });
-    let (url, tid) = ready_rx.recv().expect("simulator started");
-    (url, tid, stop_tx)
+}
+
+/// Starts the simulator process; returns it and its URL.
+fn start_simulator() -> (std::process::Child, String) {
+    let exe = std::env::current_exe().expect("own path");
+    let mut child = std::process::Command::new(exe)
+        .env(ROLE, "server")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("simulator process");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut url = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut url).expect("URL line");
+    (child, url.trim().to_owned())
 }
 
 fn node(name: &str) -> Node {
@@ -115,12 +126,24 @@ fn percentile(sorted: &[u64], p: f64) -> f64 {
     sorted[i] as f64 / 1000.0
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
+    if std::env::var(ROLE).is_ok() {
+        return serve();
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(load());
+}
+
+async fn load() {
     let nodes = env_or("NODEMEND_BENCH_NODES", 5000) as usize;
     let secs = env_or("NODEMEND_BENCH_SECS", 60);
-    let rss_before = rss_mib();
-    let (url, tid, stop) = start_simulator();
+    let (mut child, url) = start_simulator();
+    let pid = child.id();
+    let rss_before = rss_mib(pid);
     let client = Client::try_from(Config::new(url.parse().expect("url"))).expect("client");
     let node_api: Api<Node> = Api::all(client.clone());
     let lease_api: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
@@ -129,7 +152,7 @@ async fn main() {
         .collect();
 
     let started = Instant::now();
-    let cpu0 = thread_cpu_secs(&tid);
+    let cpu0 = cpu_secs(pid);
     let leases: Vec<Lease> = stream::iter(names.iter().cloned())
         .map(|n| {
             let (node_api, lease_api) = (node_api.clone(), lease_api.clone());
@@ -148,7 +171,7 @@ async fn main() {
         .collect()
         .await;
     let registration = started.elapsed();
-    let reg_cpu = thread_cpu_secs(&tid) - cpu0;
+    let reg_cpu = cpu_secs(pid) - cpu0;
     println!(
         "registered {nodes} nodes and leases in {:.1} s ({:.0} req/s, simulator CPU {:.1} s)",
         registration.as_secs_f64(),
@@ -194,14 +217,15 @@ async fn main() {
     let initial_nodes =
         tokio::spawn(async move { while let Ok(Some(_)) = node_watch.try_next().await {} });
 
-    let rss_registered = rss_mib();
-    let cpu1 = thread_cpu_secs(&tid);
+    let rss_registered = rss_mib(pid);
+    let cpu1 = cpu_secs(pid);
     let t1 = Instant::now();
     let mut tick = tokio::time::interval(RENEW_PERIOD / u32::try_from(nodes).unwrap_or(u32::MAX));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut current = leases;
     let mut i = 0usize;
     let mut inflight = Vec::new();
+    let mut status_posts = Vec::new();
     let deadline = t1 + Duration::from_secs(secs);
     let requests = Arc::new(std::sync::atomic::AtomicU64::new(0));
     while Instant::now() < deadline {
@@ -210,17 +234,32 @@ async fn main() {
         if let Some(spec) = l.spec.as_mut() {
             spec.renew_time = Some(MicroTime(Timestamp::now()));
         }
-        let (api, requests) = (lease_api.clone(), requests.clone());
+        let (api, done) = (lease_api.clone(), requests.clone());
         inflight.push(tokio::spawn(async move {
             let renewed = api
                 .replace(&l.name_any(), &PostParams::default(), &l)
                 .await
                 .expect("renewed");
-            requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             renewed
         }));
+        if i.is_multiple_of(STATUS_EVERY) {
+            // Kubelets with leases post node status every 5 minutes: one in 30 renewals.
+            let name = names[(i / STATUS_EVERY) % nodes].clone();
+            let (api, done) = (node_api.clone(), requests.clone());
+            status_posts.push(tokio::spawn(async move {
+                let now = Timestamp::now().to_string();
+                let ready = json!({ "status": { "conditions": [{ "type": "Ready", "status": "True", "reason": "KubeletReady",
+                    "message": "kubelet is posting ready status", "lastHeartbeatTime": now }] } });
+                api.patch_status(&name, &PatchParams::default(), &Patch::Strategic(ready)).await.expect("status posted");
+                done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }));
+        }
         i += 1;
         if inflight.len() >= 256 {
+            for h in status_posts.drain(..) {
+                h.await.expect("status task");
+            }
             for (k, h) in inflight.drain(..).enumerate() {
                 let idx = (i - 256 + k) % nodes;
                 current[idx] = h.await.expect("renewal task");
@@ -230,9 +269,12 @@ async fn main() {
     for h in inflight.drain(..) {
         h.await.expect("renewal task");
     }
+    for h in status_posts.drain(..) {
+        h.await.expect("status task");
+    }
     let window = t1.elapsed().as_secs_f64();
-    let cpu = thread_cpu_secs(&tid) - cpu1;
-    let rss_end = rss_mib();
+    let cpu = cpu_secs(pid) - cpu1;
+    let rss_end = rss_mib(pid);
     let done = requests.load(std::sync::atomic::Ordering::Relaxed);
     let mut lat = std::mem::take(&mut *latencies.lock().expect("latencies"));
     lat.sort_unstable();
@@ -256,5 +298,6 @@ async fn main() {
     );
     watch.abort();
     initial_nodes.abort();
-    stop.send(()).ok();
+    drop(child.stdin.take());
+    child.wait().expect("simulator exits");
 }
