@@ -279,7 +279,7 @@ async fn load() {
     let mut lat = std::mem::take(&mut *latencies.lock().expect("latencies"));
     lat.sort_unstable();
     println!(
-        "steady state: {window:.0} s, {done} lease renewals, {:.0} req/s",
+        "steady state: {window:.0} s, {done} requests (lease renewals, node status posts), {:.0} req/s",
         done as f64 / window
     );
     println!(
@@ -287,7 +287,7 @@ async fn load() {
         100.0 * cpu / window
     );
     println!(
-        "process RSS (simulator + load generator): {rss_before:.0} MiB before, {rss_registered:.0} MiB after registration, {rss_end:.0} MiB at the end"
+        "simulator RSS: {rss_before:.0} MiB empty, {rss_registered:.0} MiB after registration, {rss_end:.0} MiB at the end"
     );
     println!(
         "watch delivery latency over {} events: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",

@@ -18,6 +18,7 @@ const KUBELET_CONDITIONS: &[&str] = &["Ready", "MemoryPressure", "DiskPressure",
 const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
 const NOT_READY: &str = "node.kubernetes.io/not-ready";
 const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+const LEASES: &str = "coordination.k8s.io/leases";
 
 /// Timing of the node lifecycle controller.
 #[derive(Clone, Copy, Debug)]
@@ -52,56 +53,115 @@ pub(crate) struct Lifecycle {
 }
 
 impl Lifecycle {
-    /// One monitoring pass over every node at time `now`.
+    /// One monitoring pass over every node at time `now`, all under one lock (tests).
+    #[cfg(test)]
     pub(crate) fn pass(&mut self, store: &mut Store, grace: Duration, now: Timestamp) {
+        let snapshot = Snapshot::take(store);
+        let updates = self.plan(&snapshot, grace, now);
+        apply(store, updates);
+    }
+
+    /// The nodes to store after a pass over `snapshot`: pure, run outside the store lock.
+    fn plan(&mut self, snapshot: &Snapshot, grace: Duration, now: Timestamp) -> Vec<Update> {
         let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
-        let nodes: Vec<_> = store.list("nodes", None).map(|(_, n)| n.clone()).collect();
+        let renews: HashMap<&str, &Value> = snapshot
+            .leases
+            .iter()
+            .map(|l| {
+                (
+                    l["metadata"]["name"].as_str().unwrap_or_default(),
+                    &l["spec"]["renewTime"],
+                )
+            })
+            .collect();
+        let names: std::collections::HashSet<&str> = snapshot
+            .nodes
+            .iter()
+            .map(|n| n["metadata"]["name"].as_str().unwrap_or_default())
+            .collect();
         self.observed
-            .retain(|name, _| store.get("nodes", "", name).is_some());
-        for node in nodes {
-            let name = node["metadata"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
+            .retain(|name, _| names.contains(name.as_str()));
+        let mut updates = Vec::new();
+        for node in &snapshot.nodes {
+            let name = node["metadata"]["name"].as_str().unwrap_or_default();
             let heartbeat =
-                condition(&node, "Ready").map_or(Value::Null, |c| c["lastHeartbeatTime"].clone());
-            let renew = store
-                .get("coordination.k8s.io/leases", "kube-node-lease", &name)
-                .map_or(Value::Null, |l| l["spec"]["renewTime"].clone());
+                condition(node, "Ready").map_or(&Value::Null, |c| &c["lastHeartbeatTime"]);
+            let renew = renews.get(name).copied().unwrap_or(&Value::Null);
             let seen = self
                 .observed
-                .entry(name.clone())
+                .entry(name.to_owned())
                 .or_insert_with(|| Observed {
                     heartbeat: heartbeat.clone(),
                     renew: renew.clone(),
                     probe: now,
                 });
-            if seen.heartbeat != heartbeat || seen.renew != renew {
+            if seen.heartbeat != *heartbeat || seen.renew != *renew {
                 *seen = Observed {
-                    heartbeat,
-                    renew,
+                    heartbeat: heartbeat.clone(),
+                    renew: renew.clone(),
                     probe: now,
                 };
             }
             let silent = now.duration_since(seen.probe) > grace;
-            // Most passes change nothing: look before cloning 5,000 nodes every few seconds.
-            let goes_unknown = silent && !all_unknown(&node);
+            // Most passes change nothing: look before cloning thousands of nodes.
+            let goes_unknown = silent && !all_unknown(node);
             let taints = if goes_unknown {
                 None
             } else {
-                taints_to_set(&node, now)
+                taints_to_set(node, now)
             };
             if goes_unknown || taints.is_some() {
-                let mut updated = (*node).clone();
+                let mut updated = (**node).clone();
                 if goes_unknown {
                     mark_unknown(&mut updated, now);
                 }
                 if let Some(t) = taints.or_else(|| taints_to_set(&updated, now)) {
                     set_taints(&mut updated, t);
                 }
-                tracing::info!(node = %name, silent, "node lifecycle updated node");
-                store.put("nodes", updated);
+                tracing::info!(node = %name, silent, "node lifecycle updates node");
+                updates.push(Update {
+                    seen: node.clone(),
+                    updated,
+                });
             }
+        }
+        updates
+    }
+}
+
+/// Nodes and node leases as they were at the start of a pass.
+struct Snapshot {
+    nodes: Vec<Arc<Value>>,
+    leases: Vec<Arc<Value>>,
+}
+
+impl Snapshot {
+    fn take(store: &Store) -> Self {
+        Self {
+            nodes: store.list("nodes", None).map(|(_, n)| n.clone()).collect(),
+            leases: store
+                .list(LEASES, Some("kube-node-lease"))
+                .map(|(_, l)| l.clone())
+                .collect(),
+        }
+    }
+}
+
+/// A node to store, and the version it was computed from.
+struct Update {
+    seen: Arc<Value>,
+    updated: Value,
+}
+
+/// Stores the updates whose node did not change meanwhile (the others wait for the next pass).
+fn apply(store: &mut Store, updates: Vec<Update>) {
+    for Update { seen, updated } in updates {
+        let name = seen["metadata"]["name"].as_str().unwrap_or_default();
+        if store
+            .get("nodes", "", name)
+            .is_some_and(|now| Arc::ptr_eq(&now, &seen))
+        {
+            store.put("nodes", updated);
         }
     }
 }
@@ -216,8 +276,15 @@ pub(crate) async fn run(
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
         let now = clock.now();
+        let Ok(snapshot) = store.lock().map(|s| Snapshot::take(&s)) else {
+            return;
+        };
+        let updates = lifecycle.plan(&snapshot, config.grace_period, now);
+        if updates.is_empty() {
+            continue;
+        }
         match store.lock() {
-            Ok(mut s) => lifecycle.pass(&mut s, config.grace_period, now),
+            Ok(mut s) => apply(&mut s, updates),
             Err(_) => return,
         }
     }
