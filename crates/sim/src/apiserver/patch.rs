@@ -1,0 +1,277 @@
+//! PATCH bodies: JSON merge patch (RFC 7386), JSON patch (RFC 6902), and strategic merge patch
+//! with the merge keys of the built-in types the simulator serves.
+
+use serde_json::Value;
+
+use super::error::{ApiError, ApiResult};
+
+/// The patch flavours, chosen by the request's `Content-Type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum PatchType {
+    Merge,
+    Json,
+    Strategic,
+    Apply,
+}
+
+impl PatchType {
+    /// The patch type named by a `Content-Type` header.
+    pub(crate) fn from_content_type(ct: &str) -> ApiResult<Self> {
+        let media = ct.split(';').next().unwrap_or_default().trim();
+        match media {
+            "application/merge-patch+json" => Ok(Self::Merge),
+            "application/json-patch+json" => Ok(Self::Json),
+            "application/strategic-merge-patch+json" => Ok(Self::Strategic),
+            "application/apply-patch+yaml" | "application/apply-patch+cbor" => Ok(Self::Apply),
+            other => Err(ApiError::unsupported_media_type(format!(
+                "the body of the request was in an unknown format - accepted media types include: \
+                 application/json-patch+json, application/merge-patch+json, \
+                 application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})"
+            ))),
+        }
+    }
+}
+
+/// How a list at some path of a built-in kind merges under a strategic merge patch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListMerge<'a> {
+    /// Elements are objects merged by this key.
+    ByKey(&'a str),
+    /// Elements are primitives merged as a set.
+    Primitives,
+    /// The patch list replaces the whole list.
+    Replace,
+}
+
+/// Merge strategy of the list at `path` (`a.b[].c` form) in objects of `kind`.
+fn list_merge(kind: &str, path: &str) -> ListMerge<'static> {
+    let pod_container = |p: &str| {
+        [
+            "spec.containers[].",
+            "spec.initContainers[].",
+            "spec.ephemeralContainers[].",
+        ]
+        .iter()
+        .find_map(|prefix| p.strip_prefix(prefix))
+        .map(str::to_owned)
+    };
+    match (kind, path) {
+        (_, "metadata.ownerReferences") => ListMerge::ByKey("uid"),
+        (_, "metadata.finalizers") => ListMerge::Primitives,
+        ("Node" | "Pod" | "Namespace" | "PodDisruptionBudget", "status.conditions") => {
+            ListMerge::ByKey("type")
+        }
+        ("Node", "status.addresses") => ListMerge::ByKey("type"),
+        ("Node", "spec.podCIDRs") => ListMerge::Primitives,
+        (
+            "Pod",
+            "spec.containers"
+            | "spec.initContainers"
+            | "spec.ephemeralContainers"
+            | "spec.volumes"
+            | "spec.imagePullSecrets",
+        ) => ListMerge::ByKey("name"),
+        ("Pod", "spec.hostAliases" | "status.podIPs") => ListMerge::ByKey("ip"),
+        ("Pod", p) => match pod_container(p).as_deref() {
+            Some("env") => ListMerge::ByKey("name"),
+            Some("ports") => ListMerge::ByKey("containerPort"),
+            Some("volumeMounts") => ListMerge::ByKey("mountPath"),
+            Some("volumeDevices") => ListMerge::ByKey("devicePath"),
+            _ => ListMerge::Replace,
+        },
+        _ => ListMerge::Replace,
+    }
+}
+
+/// Applies a strategic merge patch to `target`, an object of `kind`.
+pub(crate) fn strategic_merge(target: &mut Value, patch: &Value, kind: &str) {
+    merge_map(target, patch, kind, "");
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn merge_map(target: &mut Value, patch: &Value, kind: &str, path: &str) {
+    let Some(fields) = patch.as_object() else {
+        *target = patch.clone();
+        return;
+    };
+    if fields.get("$patch").and_then(Value::as_str) == Some("replace") {
+        let mut replaced = patch.clone();
+        if let Some(m) = replaced.as_object_mut() {
+            m.remove("$patch");
+        }
+        *target = replaced;
+        return;
+    }
+    if !target.is_object() {
+        *target = Value::Object(Default::default());
+    }
+    for (key, value) in fields {
+        if key.starts_with("$setElementOrder/") || key == "$patch" || key == "$retainKeys" {
+            continue;
+        }
+        if let Some(list) = key.strip_prefix("$deleteFromPrimitiveList/") {
+            if let Some(items) = target[list].as_array_mut() {
+                let remove = value.as_array().cloned().unwrap_or_default();
+                items.retain(|i| !remove.contains(i));
+            }
+            continue;
+        }
+        let child = join(path, key);
+        match value {
+            Value::Null => {
+                if let Some(m) = target.as_object_mut() {
+                    m.remove(key);
+                }
+            }
+            Value::Object(o) if o.get("$patch").and_then(Value::as_str) == Some("delete") => {
+                if let Some(m) = target.as_object_mut() {
+                    m.remove(key);
+                }
+            }
+            Value::Object(_) => merge_map(&mut target[key.as_str()], value, kind, &child),
+            Value::Array(items) => merge_list(&mut target[key.as_str()], items, kind, &child),
+            _ => target[key.as_str()] = value.clone(),
+        }
+    }
+    if let (Some(keep), Some(m)) = (
+        fields.get("$retainKeys").and_then(Value::as_array),
+        target.as_object_mut(),
+    ) {
+        m.retain(|k, _| keep.iter().any(|r| r.as_str() == Some(k)));
+    }
+}
+
+fn merge_list(target: &mut Value, patch: &[Value], kind: &str, path: &str) {
+    let replace_all = patch
+        .iter()
+        .any(|p| p.get("$patch").and_then(Value::as_str) == Some("replace"));
+    let strategy = list_merge(kind, path);
+    if replace_all || strategy == ListMerge::Replace || !target.is_array() {
+        let kept = patch
+            .iter()
+            .filter(|p| p.get("$patch").is_none())
+            .cloned()
+            .collect();
+        *target = Value::Array(kept);
+        return;
+    }
+    let Some(items) = target.as_array_mut() else {
+        return;
+    };
+    match strategy {
+        ListMerge::Primitives => {
+            for p in patch {
+                if !items.contains(p) {
+                    items.push(p.clone());
+                }
+            }
+        }
+        ListMerge::ByKey(mkey) => {
+            let elem_path = format!("{path}[]");
+            for p in patch {
+                let id = &p[mkey];
+                let pos = items.iter().position(|i| &i[mkey] == id);
+                let delete = p.get("$patch").and_then(Value::as_str) == Some("delete");
+                match (pos, delete) {
+                    (Some(i), true) => {
+                        items.remove(i);
+                    }
+                    (None, true) => {}
+                    (Some(i), false) => merge_map(&mut items[i], p, kind, &elem_path),
+                    (None, false) => {
+                        let mut fresh = Value::Object(Default::default());
+                        merge_map(&mut fresh, p, kind, &elem_path);
+                        items.push(fresh);
+                    }
+                }
+            }
+        }
+        ListMerge::Replace => {}
+    }
+}
+
+/// Applies a JSON merge patch or JSON patch body to `target`.
+pub(crate) fn apply(target: &mut Value, body: &Value, ty: PatchType, kind: &str) -> ApiResult<()> {
+    match ty {
+        PatchType::Merge => json_patch::merge(target, body),
+        PatchType::Strategic | PatchType::Apply => strategic_merge(target, body, kind),
+        PatchType::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(body.clone())
+                .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
+            json_patch::patch(target, &ops).map_err(|e| ApiError::invalid_patch(e.to_string()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn node_conditions_merge_by_type_and_taints_are_replaced() {
+        let mut node = json!({
+            "spec": {"taints": [{"key": "a", "effect": "NoSchedule"}]},
+            "status": {"conditions": [
+                {"type": "Ready", "status": "True"},
+                {"type": "MemoryPressure", "status": "False"}
+            ]}
+        });
+        let patch = json!({
+            "spec": {"unschedulable": true, "taints": [{"key": "b", "effect": "NoExecute"}]},
+            "status": {"conditions": [{"type": "Ready", "status": "False", "reason": "KubeletDown"}]}
+        });
+        strategic_merge(&mut node, &patch, "Node");
+        assert_eq!(node["spec"]["unschedulable"], true);
+        assert_eq!(
+            node["spec"]["taints"],
+            json!([{"key": "b", "effect": "NoExecute"}])
+        );
+        let conds = node["status"]["conditions"].as_array().expect("list");
+        assert_eq!(conds.len(), 2);
+        assert_eq!(
+            conds[0],
+            json!({"type": "Ready", "status": "False", "reason": "KubeletDown"})
+        );
+    }
+
+    #[test]
+    fn directives_delete_and_null_remove() {
+        let mut pod = json!({
+            "metadata": {"labels": {"a": "1", "b": "2"}, "finalizers": ["x"]},
+            "spec": {"containers": [{"name": "c1", "image": "i1"}, {"name": "c2", "image": "i2"}]}
+        });
+        let patch = json!({
+            "metadata": {"labels": {"a": null}, "finalizers": ["y"]},
+            "spec": {
+                "$setElementOrder/containers": [{"name": "c1"}],
+                "containers": [{"name": "c2", "$patch": "delete"}, {"name": "c1", "image": "new"}]
+            }
+        });
+        strategic_merge(&mut pod, &patch, "Pod");
+        assert_eq!(pod["metadata"]["labels"], json!({"b": "2"}));
+        assert_eq!(pod["metadata"]["finalizers"], json!(["x", "y"]));
+        assert_eq!(
+            pod["spec"]["containers"],
+            json!([{"name": "c1", "image": "new"}])
+        );
+    }
+
+    #[test]
+    fn json_patch_test_failure_is_reported() {
+        let mut v = json!({"a": 1});
+        let body = json!([{"op": "test", "path": "/a", "value": 2}]);
+        assert!(apply(&mut v, &body, PatchType::Json, "X").is_err());
+        let body = json!([{"op": "replace", "path": "/a", "value": 2}]);
+        apply(&mut v, &body, PatchType::Json, "X").expect("applies");
+        assert_eq!(v, json!({"a": 2}));
+    }
+}
