@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Explain an Azure/AKS error code: what causes it and how to fix it.
     Explain(commands::explain::ExplainArgs),
+    /// Play a failure scenario on the embedded simulators with the real controller.
+    Demo(commands::demo::DemoArgs),
     /// Run the node auto-repair controller.
     Run(commands::run::RunArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
@@ -42,6 +44,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Explain(args) => commands::explain::run(args),
         Command::Crds(args) => commands::crds::run(args),
         Command::Run(args) => commands::run::run(args),
+        Command::Demo(args) => commands::demo::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

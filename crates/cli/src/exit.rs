@@ -7,6 +7,8 @@ use std::process::ExitCode;
 pub(crate) enum Outcome {
     /// Everything asked for was done or found.
     Success,
+    /// The command ran, but what it checked does not hold (a demo's expectation failed).
+    Failed,
     /// The input named something nodemend does not know (e.g. an unknown error code); the
     /// same status clap uses for a usage error.
     NotFound,
@@ -16,6 +18,7 @@ impl Outcome {
     pub(crate) fn code(self) -> ExitCode {
         match self {
             Self::Success => ExitCode::SUCCESS,
+            Self::Failed => ExitCode::from(FAILURE),
             Self::NotFound => ExitCode::from(2),
         }
     }

@@ -4,6 +4,7 @@ mod app;
 mod commands;
 mod connect;
 mod controller;
+mod demo;
 mod exit;
 mod logging;
 mod policy_file;

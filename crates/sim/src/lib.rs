@@ -12,3 +12,4 @@ pub mod arm;
 pub mod fleet;
 pub mod kubelet;
 pub mod scenario;
+pub mod world;

@@ -115,9 +115,18 @@ impl<C: CloudProvider + 'static> Controller<C> {
         tokio::spawn(async move {
             let parsed = provider_id.as_deref().map(str::parse::<ProviderId>);
             let result = match parsed {
-                Some(Ok(id)) => match cloud.act(VmAction::from(action), &id).await {
-                    Ok(()) => ActionResult::Succeeded,
-                    Err(err) => {
+                // The batched call, with one VM: the path AKS's own auto-repair takes, so a VM
+                // that no longer exists surfaces as `InvalidParameter`, as AKS reports it.
+                Some(Ok(id)) => match cloud
+                    .act_many(VmAction::from(action), std::slice::from_ref(&id))
+                    .await
+                    .pop()
+                {
+                    Some((_, Ok(()))) => ActionResult::Succeeded,
+                    None => ActionResult::Failed {
+                        code: "InvalidResponse".to_owned(),
+                    },
+                    Some((_, Err(err))) => {
                         tracing::warn!(node = %name, action = action.as_str(), error = %err, "repair action failed");
                         ActionResult::Failed {
                             code: err.failure_code().to_owned(),

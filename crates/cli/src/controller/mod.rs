@@ -29,6 +29,7 @@ pub(crate) use metrics::Metrics;
 use state::{Report, Slot, State};
 
 /// How the controller runs.
+#[derive(Clone)]
 pub(crate) struct Settings {
     /// The repair policy.
     pub(crate) policy: Policy,
@@ -240,12 +241,10 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 .active
                 .get(&node.name)
                 .is_none_or(|s| s.repair != transition.repair);
-            if changed {
-                if let Err(err) = self.records.update(&transition.repair).await {
-                    tracing::error!(node = %node.name, error = %err, "cannot update the NodeRepair record; effects postponed");
-                    wake = Some(now + jiff::SignedDuration::from_secs(5));
-                    continue;
-                }
+            if changed && let Err(err) = self.records.update(&transition.repair).await {
+                tracing::error!(node = %node.name, error = %err, "cannot update the NodeRepair record; effects postponed");
+                wake = Some(now + jiff::SignedDuration::from_secs(5));
+                continue;
             }
             if let Some(at) = self.carry_out(&node, transition, now).await {
                 wake = Some(wake.map_or(at, |w| w.min(at)));

@@ -1,11 +1,16 @@
 //! The scenarios shipped with nodemend (`scenarios/*.toml`), compiled in so `nodemend demo`
 //! needs no files.
 
-/// Every built-in scenario: (name, TOML).
-pub const BUILTIN: &[(&str, &str)] = &[(
-    "reboot-fixes",
-    include_str!("../../../../scenarios/reboot-fixes.toml"),
-)];
+macro_rules! scenarios {
+    ($($name:literal),* $(,)?) => {
+        /// Every built-in scenario: (name, TOML).
+        pub const BUILTIN: &[(&str, &str)] = &[
+            $(($name, include_str!(concat!("../../../../scenarios/", $name, ".toml")))),*
+        ];
+    };
+}
+
+scenarios!["reimage-fixes", "reboot-fixes",];
 
 /// The built-in scenario called `name`.
 pub fn builtin(name: &str) -> Option<&'static str> {
