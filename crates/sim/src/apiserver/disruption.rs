@@ -5,10 +5,10 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::clock::format_time;
+use super::delete;
 use super::error::{ApiError, ApiResult};
 use super::selector::LabelSelector;
 use super::store::Store;
-use super::verbs;
 
 const PDBS: &str = "policy/poddisruptionbudgets";
 
@@ -150,12 +150,12 @@ pub(crate) fn evict(store: &mut Store, ns: &str, name: &str, now: Timestamp) -> 
             }
         }
     }
-    verbs::delete(
+    delete::delete(
         store,
         &pods,
         ns,
         name,
-        &verbs::DeleteOptions::default(),
+        &delete::DeleteOptions::default(),
         now,
     )?;
     tracing::info!(namespace = ns, pod = name, "pod evicted");

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::delete::{self, DeleteOptions};
 use super::disruption;
 use super::error::{ApiError, ApiResult};
 use super::meta;
@@ -20,7 +21,7 @@ use super::read::{self, Filter};
 use super::resource::ResourceType;
 use super::routes::Target;
 use super::table;
-use super::verbs::{self, DeleteOptions, WriteOptions};
+use super::verbs::{self, WriteOptions};
 use super::watch::{self, WatchRequest};
 
 /// Default watch length when the client gives no `timeoutSeconds` (the real server's minimum
@@ -122,7 +123,7 @@ pub(crate) fn handle(
                         o["metadata"]["namespace"].as_str().unwrap_or_default(),
                         o["metadata"]["name"].as_str().unwrap_or_default(),
                     );
-                    removed.push(verbs::delete(
+                    removed.push(delete::delete(
                         &mut store,
                         &rt,
                         ons,
@@ -212,7 +213,7 @@ pub(crate) fn handle(
         }
         (Method::DELETE, None) => {
             let options = delete_options(query, body)?;
-            let o = verbs::delete(&mut store, &rt, ns, name, &options, now)?;
+            let o = delete::delete(&mut store, &rt, ns, name, &options, now)?;
             let still_there = store.get(&rt.storage, ns, name).is_some();
             Ok(delete_response(&rt, &o, still_there))
         }

@@ -5,11 +5,11 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::clock::format_time;
+use super::delete;
 use super::disruption;
 use super::events;
 use super::resource::{self, ResourceType, View};
 use super::store::Store;
-use super::verbs;
 
 /// Validation failures of a new object, as `(field, message)` pairs.
 pub(crate) fn validate_create(rt: &ResourceType, object: &Value) -> Vec<(String, String)> {
@@ -231,7 +231,7 @@ fn remove_all(
         seen.push(t.storage.clone());
         let keys: Vec<_> = store.list(&t.storage, ns).map(|(k, _)| k.clone()).collect();
         for (ns, name) in keys {
-            verbs::remove(store, t, &ns, &name, now);
+            delete::remove(store, t, &ns, &name, now);
         }
     }
 }

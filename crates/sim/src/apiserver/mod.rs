@@ -4,6 +4,7 @@
 //! lifecycle. Start it with [`ApiServer::start`]; `docs/simulator.md` lists what it supports.
 
 mod clock;
+mod delete;
 mod discovery;
 mod disruption;
 mod error;
