@@ -564,3 +564,121 @@ async fn watcher_delivers_node_updates() {
     .await;
     c.finish().await;
 }
+
+#[tokio::test]
+async fn finalizers_hold_deletion_and_collections_delete_by_selector() {
+    let c = Cluster::start().await;
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
+    let pp = PostParams::default();
+    let mut held = configmap("held", json!({ "group": "x" }));
+    held.metadata.finalizers = Some(vec!["nodemend.io/test".into()]);
+    api.create(&pp, &held).await.expect("created");
+    let answer = api
+        .delete("held", &DeleteParams::default())
+        .await
+        .expect("delete accepted");
+    let marked = answer
+        .left()
+        .expect("an object held by finalizers is answered as itself");
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    assert!(
+        api.get_opt("held").await.expect("get").is_some(),
+        "finalizers keep the object"
+    );
+    api.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "metadata": { "finalizers": null } })),
+    )
+    .await
+    .expect("finalized");
+    eventually("object gone once finalized", || async {
+        api.get_opt("held").await.ok()?.is_none().then_some(())
+    })
+    .await;
+
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    api.create(&dry, &configmap("dry", json!({})))
+        .await
+        .expect("dry run accepted");
+    assert!(
+        api.get_opt("dry").await.expect("get").is_none(),
+        "dry runs store nothing"
+    );
+
+    for name in ["x1", "x2", "y1"] {
+        let group = if name.starts_with('x') { "x" } else { "y" };
+        api.create(&pp, &configmap(name, json!({ "group": group })))
+            .await
+            .expect("created");
+    }
+    api.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("group=x"),
+    )
+    .await
+    .expect("collection deleted");
+    let left: Vec<String> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(ResourceExt::name_any)
+        .collect();
+    assert_eq!(left, ["y1"]);
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn selector_watches_see_objects_enter_and_leave() {
+    let c = Cluster::start().await;
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
+    let created = api
+        .create(
+            &PostParams::default(),
+            &configmap("mover", json!({ "state": "out" })),
+        )
+        .await
+        .expect("created");
+    let wp = WatchParams::default()
+        .labels("state=in")
+        .timeout(10)
+        .disable_bookmarks();
+    let mut stream = api
+        .watch(&wp, &created.resource_version().expect("rv"))
+        .await
+        .expect("watch")
+        .boxed();
+    let set = |state: &'static str| {
+        let api = api.clone();
+        async move {
+            api.patch(
+                "mover",
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "metadata": { "labels": { "state": state } } })),
+            )
+            .await
+            .expect("patched")
+        }
+    };
+    set("in").await;
+    set("out").await;
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        match stream.try_next().await.expect("event") {
+            Some(WatchEvent::Added(_)) => kinds.push("ADDED"),
+            Some(WatchEvent::Deleted(_)) => kinds.push("DELETED"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        kinds,
+        ["ADDED", "DELETED"],
+        "entering a selector is an ADDED, leaving it a DELETED"
+    );
+    c.finish().await;
+}
