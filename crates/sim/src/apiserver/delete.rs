@@ -19,6 +19,26 @@ pub(crate) struct DeleteOptions {
     pub(crate) uid: Option<String>,
     pub(crate) resource_version: Option<String>,
     pub(crate) dry_run: bool,
+    /// `gracePeriodSeconds` of the request.
+    pub(crate) grace_period: Option<i64>,
+    /// Pods on a node terminate gracefully (a kubelet finishes the deletion), as on a real server.
+    pub(crate) graceful_pods: bool,
+}
+
+/// Seconds a pod deletion waits for its kubelet, `None` when the pod goes at once (not bound
+/// to a node, already finished, or a zero grace period), like the real pod strategy.
+fn pod_grace(pod: &Value, requested: Option<i64>) -> Option<i64> {
+    let bound = pod["spec"]["nodeName"]
+        .as_str()
+        .is_some_and(|n| !n.is_empty());
+    let finished = matches!(
+        pod["status"]["phase"].as_str(),
+        Some("Succeeded" | "Failed")
+    );
+    let grace = requested
+        .or_else(|| pod["spec"]["terminationGracePeriodSeconds"].as_i64())
+        .unwrap_or(30);
+    (bound && !finished && grace > 0).then_some(grace)
 }
 
 /// DELETE: removes `ns/name`, or marks it deleted while finalizers remain.
@@ -51,6 +71,23 @@ pub(crate) fn delete(
     }
     if opts.dry_run {
         return Ok(existing);
+    }
+    let graceful = opts.graceful_pods && rt.plural == "pods" && !rt.custom;
+    if let Some(grace) = pod_grace(&existing, opts.grace_period).filter(|_| graceful) {
+        if meta["deletionGracePeriodSeconds"]
+            .as_i64()
+            .is_some_and(|g| g <= grace)
+        {
+            return Ok(existing);
+        }
+        let until = now
+            .checked_add(jiff::SignedDuration::from_secs(grace))
+            .unwrap_or(now);
+        let mut marked = (*existing).clone();
+        marked["metadata"]["deletionTimestamp"] = json!(format_time(until));
+        marked["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
+        tracing::info!(namespace = ns, pod = name, grace, "pod terminating");
+        return Ok(stored_or_dry(store, rt, marked, false, now));
     }
     if meta["finalizers"].as_array().is_some_and(|f| !f.is_empty()) {
         if meta.get("deletionTimestamp").is_some() {

@@ -114,8 +114,15 @@ fn refused(message: &str, cause: String) -> ApiError {
     )
 }
 
-/// POST pods/eviction: deletes the pod unless its budget allows no disruption now.
-pub(crate) fn evict(store: &mut Store, ns: &str, name: &str, now: Timestamp) -> ApiResult<Value> {
+/// POST pods/eviction: deletes the pod (gracefully when `graceful_pods`) unless its budget
+/// allows no disruption now.
+pub(crate) fn evict(
+    store: &mut Store,
+    ns: &str,
+    name: &str,
+    graceful_pods: bool,
+    now: Timestamp,
+) -> ApiResult<Value> {
     let pods = store
         .registry
         .find("", "v1", "pods")
@@ -155,7 +162,10 @@ pub(crate) fn evict(store: &mut Store, ns: &str, name: &str, now: Timestamp) -> 
         &pods,
         ns,
         name,
-        &delete::DeleteOptions::default(),
+        &delete::DeleteOptions {
+            graceful_pods,
+            ..Default::default()
+        },
         now,
     )?;
     tracing::info!(namespace = ns, pod = name, "pod evicted");

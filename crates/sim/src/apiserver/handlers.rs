@@ -130,6 +130,7 @@ pub(crate) fn handle(
                         oname,
                         &DeleteOptions {
                             dry_run: opts.dry_run,
+                            graceful_pods: shared.graceful_pod_deletion,
                             ..Default::default()
                         },
                         now,
@@ -182,7 +183,8 @@ pub(crate) fn handle(
                 .into_response())
         }
         (Method::POST, Some("eviction")) if rt.plural == "pods" && !rt.custom => {
-            let status = disruption::evict(&mut store, ns, name, now)?;
+            let status =
+                disruption::evict(&mut store, ns, name, shared.graceful_pod_deletion, now)?;
             Ok(json_response(StatusCode::CREATED, &status))
         }
         (Method::PUT, None | Some("status")) => {
@@ -212,7 +214,7 @@ pub(crate) fn handle(
             Ok(json_response(StatusCode::OK, &meta::to_view(&rt, &patched)))
         }
         (Method::DELETE, None) => {
-            let options = delete_options(query, body)?;
+            let options = delete_options(query, body, shared.graceful_pod_deletion)?;
             let o = delete::delete(&mut store, &rt, ns, name, &options, now)?;
             let still_there = store.get(&rt.storage, ns, name).is_some();
             Ok(delete_response(&rt, &o, still_there))
@@ -235,7 +237,11 @@ fn filter(
     )
 }
 
-fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<DeleteOptions> {
+fn delete_options(
+    query: &HashMap<String, String>,
+    body: &Bytes,
+    graceful_pods: bool,
+) -> ApiResult<DeleteOptions> {
     let parsed = if body.is_empty() {
         Value::Null
     } else {
@@ -249,6 +255,11 @@ fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<De
         uid: pre["uid"].as_str().map(str::to_owned),
         resource_version: pre["resourceVersion"].as_str().map(str::to_owned),
         dry_run: dry_run(query) || body_dry,
+        grace_period: query
+            .get("gracePeriodSeconds")
+            .and_then(|g| g.parse().ok())
+            .or_else(|| parsed["gracePeriodSeconds"].as_i64()),
+        graceful_pods,
     })
 }
 
