@@ -465,6 +465,17 @@ async fn status_subresource_separates_spec_and_status() {
         Some("True".into()),
         "nodes keep status on create"
     );
+    let taints = created
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
+    assert!(
+        taints
+            .iter()
+            .any(|t| t.key == "node.kubernetes.io/not-ready" && t.effect == "NoSchedule"),
+        "new nodes are tainted not-ready by admission: {taints:?}"
+    );
 
     let mut changed = created.clone();
     changed.spec.get_or_insert_default().unschedulable = Some(true);
@@ -680,5 +691,85 @@ async fn selector_watches_see_objects_enter_and_leave() {
         ["ADDED", "DELETED"],
         "entering a selector is an ADDED, leaving it a DELETED"
     );
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn strategic_merge_follows_the_real_merge_keys() {
+    let c = Cluster::start().await;
+    let nodes: Api<Node> = Api::all(c.client.clone());
+    let name = unique("smp-node");
+    let mut n = node(&name);
+    n.metadata.finalizers = Some(vec!["a.test/one".into()]);
+    nodes
+        .create(&PostParams::default(), &n)
+        .await
+        .expect("created");
+    let pp = PatchParams::default();
+    let addresses = json!({ "status": { "addresses": [{ "type": "InternalIP", "address": "10.0.0.4" }, { "type": "Hostname", "address": "h" }] } });
+    nodes
+        .patch_status(&name, &pp, &Patch::Strategic(addresses))
+        .await
+        .expect("addresses");
+    let smp = json!({
+        "metadata": { "finalizers": ["a.test/two"] },
+        "status": {
+            "addresses": [{ "type": "InternalIP", "address": "10.0.0.5" }],
+            "conditions": [{ "type": "MemoryPressure", "$patch": "delete" }]
+        }
+    });
+    let patched = nodes
+        .patch_status(&name, &pp, &Patch::Strategic(smp))
+        .await
+        .expect("status smp");
+    let status = patched.status.expect("status");
+    let addrs: Vec<(String, String)> = status
+        .addresses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.type_, a.address))
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            ("InternalIP".to_owned(), "10.0.0.5".to_owned()),
+            ("Hostname".to_owned(), "h".to_owned())
+        ],
+        "addresses merge by type"
+    );
+    let types: Vec<String> = status
+        .conditions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.type_)
+        .collect();
+    assert_eq!(types, ["Ready"], "$patch: delete removes one condition");
+    assert_eq!(
+        patched.metadata.finalizers.clone().unwrap_or_default(),
+        ["a.test/two", "a.test/one"],
+        "status writes of built-in kinds change metadata too; new list items go first"
+    );
+
+    let main = json!({ "metadata": { "$deleteFromPrimitiveList/finalizers": ["a.test/one"] } });
+    let patched = nodes
+        .patch(&name, &pp, &Patch::Strategic(main))
+        .await
+        .expect("main smp");
+    assert_eq!(
+        patched.metadata.finalizers.unwrap_or_default(),
+        ["a.test/two"]
+    );
+    nodes
+        .patch(
+            &name,
+            &pp,
+            &Patch::Merge(json!({ "metadata": { "finalizers": null } })),
+        )
+        .await
+        .expect("unfinalized");
+    nodes
+        .delete(&name, &DeleteParams::default())
+        .await
+        .expect("deleted");
     c.finish().await;
 }

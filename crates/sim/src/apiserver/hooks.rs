@@ -104,6 +104,23 @@ pub(crate) fn prepare_create(rt: &ResourceType, object: &mut Value, now: Timesta
             };
             object["status"] = json!({ "phase": "Pending", "qosClass": qos });
         }
+        ("", "nodes", false) => {
+            // The TaintNodesByCondition admission plugin: a new node is not ready until the
+            // node lifecycle controller has seen it Ready.
+            let taints = object["spec"]["taints"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !taints
+                .iter()
+                .any(|t| t["key"] == "node.kubernetes.io/not-ready" && t["effect"] == "NoSchedule")
+            {
+                let mut taints = taints;
+                taints
+                    .push(json!({ "key": "node.kubernetes.io/not-ready", "effect": "NoSchedule" }));
+                object["spec"]["taints"] = Value::Array(taints);
+            }
+        }
         ("", "namespaces", false) => {
             object["spec"] = json!({ "finalizers": ["kubernetes"] });
             object["status"] = json!({ "phase": "Active" });

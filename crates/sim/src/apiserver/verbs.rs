@@ -148,6 +148,30 @@ pub(crate) fn fetch(
         .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
 }
 
+/// What a write to `/status` changes, per the real status strategies: custom resources and CRDs
+/// take only the status; built-in kinds take status and metadata, never the spec (and pods keep
+/// their owner references).
+fn status_write(rt: &ResourceType, existing: &Value, object: Value) -> Value {
+    let status = object.get("status").cloned().unwrap_or(Value::Null);
+    let mut merged = existing.clone();
+    merged["status"] = status;
+    let status_only = rt.custom || rt.group == "apiextensions.k8s.io";
+    if !status_only {
+        merged["metadata"] = object["metadata"].clone();
+        if rt.plural == "pods" {
+            match existing["metadata"].get("ownerReferences") {
+                Some(refs) => merged["metadata"]["ownerReferences"] = refs.clone(),
+                None => {
+                    if let Some(m) = merged["metadata"].as_object_mut() {
+                        m.remove("ownerReferences");
+                    }
+                }
+            }
+        }
+    }
+    merged
+}
+
 /// Combines a client's version of an object with the stored one and stores the result.
 fn commit(
     store: &mut Store,
@@ -158,9 +182,7 @@ fn commit(
     now: Timestamp,
 ) -> ApiResult<Arc<Value>> {
     if opts.status {
-        let status = object.get("status").cloned().unwrap_or(Value::Null);
-        object = existing.clone();
-        object["status"] = status;
+        object = status_write(rt, existing, object);
     } else if rt.status {
         match existing.get("status") {
             Some(s) => object["status"] = s.clone(),
