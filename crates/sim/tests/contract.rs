@@ -104,6 +104,34 @@ async fn list_selects_by_labels_and_fields_and_pages() {
 
     let bad = status_of(api.list(&ListParams::default().fields("data.k=v")).await);
     assert_eq!((bad.code, bad.reason.as_str()), (400, "BadRequest"));
+    assert_eq!(
+        bad.message,
+        r#""data.k" is not a known field selector: only "metadata.name", "metadata.namespace""#
+    );
+    let bad = status_of(
+        api.list(&ListParams::default().labels("tier in front"))
+            .await,
+    );
+    assert_eq!(
+        (bad.code, bad.message.as_str()),
+        (
+            400,
+            "unable to parse requirement: found 'front' expected: '('"
+        )
+    );
+    let failing: json_patch::Patch =
+        serde_json::from_value(json!([{ "op": "remove", "path": "/data/missing" }])).expect("ops");
+    let bad = status_of(
+        api.patch("a", &PatchParams::default(), &Patch::Json::<()>(failing))
+            .await,
+    );
+    assert_eq!(
+        (bad.code, bad.message.as_str()),
+        (
+            422,
+            "the server rejected our request due to an error in our request"
+        )
+    );
     c.finish().await;
 }
 

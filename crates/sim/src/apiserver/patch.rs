@@ -23,11 +23,12 @@ impl PatchType {
             "application/json-patch+json" => Ok(Self::Json),
             "application/strategic-merge-patch+json" => Ok(Self::Strategic),
             "application/apply-patch+yaml" | "application/apply-patch+cbor" => Ok(Self::Apply),
-            other => Err(ApiError::unsupported_media_type(format!(
-                "the body of the request was in an unknown format - accepted media types include: \
-                 application/json-patch+json, application/merge-patch+json, \
-                 application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})"
-            ))),
+            other => {
+                tracing::debug!(content_type = other, "patch with an unknown media type");
+                Err(ApiError::unsupported_media_type(
+                    "415: Unsupported Media Type",
+                ))
+            }
         }
     }
 }
@@ -236,7 +237,10 @@ pub(crate) fn apply(target: &mut Value, body: &Value, ty: PatchType, kind: &str)
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(body.clone())
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-            json_patch::patch(target, &ops).map_err(|e| ApiError::invalid_patch(e.to_string()))?;
+            json_patch::patch(target, &ops).map_err(|e| {
+                tracing::debug!(error = %e, "JSON patch failed");
+                ApiError::invalid_patch()
+            })?;
         }
     }
     Ok(())
