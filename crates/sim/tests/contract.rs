@@ -104,6 +104,34 @@ async fn list_selects_by_labels_and_fields_and_pages() {
 
     let bad = status_of(api.list(&ListParams::default().fields("data.k=v")).await);
     assert_eq!((bad.code, bad.reason.as_str()), (400, "BadRequest"));
+    assert_eq!(
+        bad.message,
+        r#""data.k" is not a known field selector: only "metadata.name", "metadata.namespace""#
+    );
+    let bad = status_of(
+        api.list(&ListParams::default().labels("tier in front"))
+            .await,
+    );
+    assert_eq!(
+        (bad.code, bad.message.as_str()),
+        (
+            400,
+            "unable to parse requirement: found 'front' expected: '('"
+        )
+    );
+    let failing: json_patch::Patch =
+        serde_json::from_value(json!([{ "op": "remove", "path": "/data/missing" }])).expect("ops");
+    let bad = status_of(
+        api.patch("a", &PatchParams::default(), &Patch::Json::<()>(failing))
+            .await,
+    );
+    assert_eq!(
+        (bad.code, bad.message.as_str()),
+        (
+            422,
+            "the server rejected our request due to an error in our request"
+        )
+    );
     c.finish().await;
 }
 
@@ -465,6 +493,17 @@ async fn status_subresource_separates_spec_and_status() {
         Some("True".into()),
         "nodes keep status on create"
     );
+    let taints = created
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
+    assert!(
+        taints
+            .iter()
+            .any(|t| t.key == "node.kubernetes.io/not-ready" && t.effect == "NoSchedule"),
+        "new nodes are tainted not-ready by admission: {taints:?}"
+    );
 
     let mut changed = created.clone();
     changed.spec.get_or_insert_default().unschedulable = Some(true);
@@ -562,5 +601,203 @@ async fn watcher_delivers_node_updates() {
             .then_some(())
     })
     .await;
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn finalizers_hold_deletion_and_collections_delete_by_selector() {
+    let c = Cluster::start().await;
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
+    let pp = PostParams::default();
+    let mut held = configmap("held", json!({ "group": "x" }));
+    held.metadata.finalizers = Some(vec!["nodemend.io/test".into()]);
+    api.create(&pp, &held).await.expect("created");
+    let answer = api
+        .delete("held", &DeleteParams::default())
+        .await
+        .expect("delete accepted");
+    let marked = answer
+        .left()
+        .expect("an object held by finalizers is answered as itself");
+    assert!(marked.metadata.deletion_timestamp.is_some());
+    assert!(
+        api.get_opt("held").await.expect("get").is_some(),
+        "finalizers keep the object"
+    );
+    api.patch(
+        "held",
+        &PatchParams::default(),
+        &Patch::Merge(json!({ "metadata": { "finalizers": null } })),
+    )
+    .await
+    .expect("finalized");
+    eventually("object gone once finalized", || async {
+        api.get_opt("held").await.ok()?.is_none().then_some(())
+    })
+    .await;
+
+    let dry = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    api.create(&dry, &configmap("dry", json!({})))
+        .await
+        .expect("dry run accepted");
+    assert!(
+        api.get_opt("dry").await.expect("get").is_none(),
+        "dry runs store nothing"
+    );
+
+    for name in ["x1", "x2", "y1"] {
+        let group = if name.starts_with('x') { "x" } else { "y" };
+        api.create(&pp, &configmap(name, json!({ "group": group })))
+            .await
+            .expect("created");
+    }
+    api.delete_collection(
+        &DeleteParams::default(),
+        &ListParams::default().labels("group=x"),
+    )
+    .await
+    .expect("collection deleted");
+    let left: Vec<String> = api
+        .list(&ListParams::default())
+        .await
+        .expect("list")
+        .items
+        .iter()
+        .map(ResourceExt::name_any)
+        .collect();
+    assert_eq!(left, ["y1"]);
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn selector_watches_see_objects_enter_and_leave() {
+    let c = Cluster::start().await;
+    let api: Api<ConfigMap> = Api::namespaced(c.client.clone(), &c.ns);
+    let created = api
+        .create(
+            &PostParams::default(),
+            &configmap("mover", json!({ "state": "out" })),
+        )
+        .await
+        .expect("created");
+    let wp = WatchParams::default()
+        .labels("state=in")
+        .timeout(10)
+        .disable_bookmarks();
+    let mut stream = api
+        .watch(&wp, &created.resource_version().expect("rv"))
+        .await
+        .expect("watch")
+        .boxed();
+    let set = |state: &'static str| {
+        let api = api.clone();
+        async move {
+            api.patch(
+                "mover",
+                &PatchParams::default(),
+                &Patch::Merge(json!({ "metadata": { "labels": { "state": state } } })),
+            )
+            .await
+            .expect("patched")
+        }
+    };
+    set("in").await;
+    set("out").await;
+    let mut kinds = Vec::new();
+    while kinds.len() < 2 {
+        match stream.try_next().await.expect("event") {
+            Some(WatchEvent::Added(_)) => kinds.push("ADDED"),
+            Some(WatchEvent::Deleted(_)) => kinds.push("DELETED"),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        kinds,
+        ["ADDED", "DELETED"],
+        "entering a selector is an ADDED, leaving it a DELETED"
+    );
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn strategic_merge_follows_the_real_merge_keys() {
+    let c = Cluster::start().await;
+    let nodes: Api<Node> = Api::all(c.client.clone());
+    let name = unique("smp-node");
+    let mut n = node(&name);
+    n.metadata.finalizers = Some(vec!["a.test/one".into()]);
+    nodes
+        .create(&PostParams::default(), &n)
+        .await
+        .expect("created");
+    let pp = PatchParams::default();
+    let addresses = json!({ "status": { "addresses": [{ "type": "InternalIP", "address": "10.0.0.4" }, { "type": "Hostname", "address": "h" }] } });
+    nodes
+        .patch_status(&name, &pp, &Patch::Strategic(addresses))
+        .await
+        .expect("addresses");
+    let smp = json!({
+        "metadata": { "finalizers": ["a.test/two"] },
+        "status": {
+            "addresses": [{ "type": "InternalIP", "address": "10.0.0.5" }],
+            "conditions": [{ "type": "MemoryPressure", "$patch": "delete" }]
+        }
+    });
+    let patched = nodes
+        .patch_status(&name, &pp, &Patch::Strategic(smp))
+        .await
+        .expect("status smp");
+    let status = patched.status.expect("status");
+    let addrs: Vec<(String, String)> = status
+        .addresses
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.type_, a.address))
+        .collect();
+    assert_eq!(
+        addrs,
+        [
+            ("InternalIP".to_owned(), "10.0.0.5".to_owned()),
+            ("Hostname".to_owned(), "h".to_owned())
+        ],
+        "addresses merge by type"
+    );
+    let types: Vec<String> = status
+        .conditions
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| c.type_)
+        .collect();
+    assert_eq!(types, ["Ready"], "$patch: delete removes one condition");
+    assert_eq!(
+        patched.metadata.finalizers.clone().unwrap_or_default(),
+        ["a.test/two", "a.test/one"],
+        "status writes of built-in kinds change metadata too; new list items go first"
+    );
+
+    let main = json!({ "metadata": { "$deleteFromPrimitiveList/finalizers": ["a.test/one"] } });
+    let patched = nodes
+        .patch(&name, &pp, &Patch::Strategic(main))
+        .await
+        .expect("main smp");
+    assert_eq!(
+        patched.metadata.finalizers.unwrap_or_default(),
+        ["a.test/two"]
+    );
+    nodes
+        .patch(
+            &name,
+            &pp,
+            &Patch::Merge(json!({ "metadata": { "finalizers": null } })),
+        )
+        .await
+        .expect("unfinalized");
+    nodes
+        .delete(&name, &DeleteParams::default())
+        .await
+        .expect("deleted");
     c.finish().await;
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{Cluster, REAL_KUBECONFIG, unique};
+use common::{Cluster, REAL_KUBECONFIG, eventually, unique};
 use serde_json::Value;
 
 struct Kubectl {
@@ -164,5 +164,41 @@ async fn kubectl_gets_describes_applies_patches_and_deletes() {
     let (found, _, stderr) = k.run(&["get", "configmap", "settings", "-n", &c.ns]).await;
     assert!(!found && stderr.contains("NotFound"), "{stderr}");
     k.ok(&["delete", "node", &node]).await;
+    c.finish().await;
+}
+
+#[tokio::test]
+async fn kubectl_serves_a_custom_resource_after_its_crd() {
+    let c = Cluster::start().await;
+    let Some(k) = Kubectl::for_cluster(&c).await else {
+        return c.finish().await;
+    };
+    let group = format!("{}.nodemend.test", unique("k"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let crd = dir.path().join("crd.yaml");
+    let yaml = format!(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.{group}\n\
+         spec:\n  group: {group}\n  scope: Namespaced\n  names:\n    plural: gadgets\n    singular: gadget\n    kind: Gadget\n\
+         \x20 versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n\
+         \x20       type: object\n        x-kubernetes-preserve-unknown-fields: true\n\
+         ---\napiVersion: {group}/v1\nkind: Gadget\nmetadata:\n  name: g1\n  namespace: {ns}\nspec:\n  size: 3\n",
+        ns = c.ns
+    );
+    std::fs::write(&crd, yaml).expect("manifest written");
+    let path = crd.to_str().expect("utf-8 path");
+    // The custom resource is served only once the CRD is established.
+    eventually("CRD and custom resource applied", || async {
+        k.run(&["apply", "-f", path]).await.0.then_some(())
+    })
+    .await;
+    let listed = k
+        .ok(&["get", &format!("gadgets.{group}"), "-n", &c.ns])
+        .await;
+    assert!(listed.contains("g1"), "{listed}");
+    let g1 = k
+        .json(&["get", &format!("gadgets.{group}"), "g1", "-n", &c.ns])
+        .await;
+    assert_eq!(g1["spec"]["size"], 3);
+    k.ok(&["delete", "crd", &format!("gadgets.{group}")]).await;
     c.finish().await;
 }

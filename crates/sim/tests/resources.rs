@@ -526,3 +526,55 @@ async fn pod_logs_are_served_as_text() {
     assert!(deleted.is_left(), "pod deletes answer the pod");
     c.finish().await;
 }
+
+#[tokio::test]
+async fn pods_on_nodes_terminate_gracefully() {
+    let c = Cluster::start_with(ApiServerConfig {
+        graceful_pod_deletion: true,
+        ..ApiServerConfig::default()
+    })
+    .await;
+    let pods: Api<Pod> = Api::namespaced(c.client.clone(), &c.ns);
+    let mut bound = pod("bound", json!({}));
+    bound.spec.get_or_insert_default().node_name = Some("some-node".into());
+    pods.create(&PostParams::default(), &bound)
+        .await
+        .expect("pod");
+    pods.create(&PostParams::default(), &pod("unbound", json!({})))
+        .await
+        .expect("pod");
+
+    let answer = pods
+        .delete("bound", &DeleteParams::default())
+        .await
+        .expect("delete accepted");
+    let terminating = answer.left().expect("pod");
+    assert!(terminating.metadata.deletion_timestamp.is_some());
+    assert_eq!(terminating.metadata.deletion_grace_period_seconds, Some(30));
+    assert!(
+        pods.get_opt("bound").await.expect("get").is_some(),
+        "a bound pod waits for its kubelet"
+    );
+    pods.delete(
+        "bound",
+        &DeleteParams {
+            grace_period_seconds: Some(0),
+            ..DeleteParams::default()
+        },
+    )
+    .await
+    .expect("forced");
+    eventually("pod gone after grace 0", || async {
+        pods.get_opt("bound").await.ok()?.is_none().then_some(())
+    })
+    .await;
+
+    pods.delete("unbound", &DeleteParams::default())
+        .await
+        .expect("deleted");
+    assert!(
+        pods.get_opt("unbound").await.expect("get").is_none(),
+        "a pod on no node goes at once"
+    );
+    c.finish().await;
+}

@@ -1,9 +1,8 @@
 //! Discovery documents: `/version`, `/api`, `/apis`, `/apis/<group>` and the resource lists of
 //! each group/version, built from the registry (so CRD resources appear once created).
 //!
-//! Aggregated discovery (`as=APIGroupDiscoveryList`) is not served: these answers are plain
-//! `application/json`, which tells kubectl and kube-rs to use the documents above, as they do
-//! with servers older than 1.26.
+//! Clients that ask for aggregated discovery (`apidiscovery.k8s.io/v2`, as current kubectl
+//! does) get it from `/api` and `/apis` in one answer each; others get the documents above.
 
 use serde_json::{Value, json};
 
@@ -133,4 +132,117 @@ pub(crate) fn resources(registry: &Registry, group: &str, version: &str) -> Opti
     Some(
         json!({ "kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources }),
     )
+}
+
+/// Media type of aggregated discovery answers.
+pub(crate) const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an `Accept` header asks for aggregated discovery v2.
+pub(crate) fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').any(|media| {
+        let params: Vec<&str> = media.split(';').map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
+    })
+}
+
+fn aggregated_resource(rt: &ResourceType) -> Value {
+    let kind = json!({ "group": "", "version": "", "kind": rt.kind });
+    let mut subresources = Vec::new();
+    if rt.status {
+        subresources.push(json!({ "subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"] }));
+    }
+    for (sub, sub_kind, group, version, verbs) in rt.extra_subresources() {
+        subresources.push(json!({
+            "subresource": sub,
+            "responseKind": { "group": group, "version": version, "kind": sub_kind },
+            "verbs": verbs
+        }));
+    }
+    let mut r = json!({
+        "resource": rt.plural,
+        "responseKind": kind,
+        "scope": if rt.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": rt.singular,
+        "verbs": verbs(rt),
+    });
+    if !rt.short_names.is_empty() {
+        r["shortNames"] = json!(rt.short_names);
+    }
+    if !rt.categories.is_empty() {
+        r["categories"] = json!(rt.categories);
+    }
+    if !subresources.is_empty() {
+        r["subresources"] = json!(subresources);
+    }
+    r
+}
+
+/// Aggregated discovery of the core group (`/api`) or of the named groups (`/apis`).
+pub(crate) fn aggregated(registry: &Registry, core: bool) -> Value {
+    let items: Vec<Value> = registry
+        .groups()
+        .iter()
+        .filter(|(g, _)| g.is_empty() == core)
+        .map(|(group, versions)| {
+            let versions: Vec<Value> = versions
+                .iter()
+                .map(|v| {
+                    let resources: Vec<Value> = registry
+                        .all()
+                        .iter()
+                        .filter(|t| t.group == *group && t.version == *v)
+                        .map(|t| aggregated_resource(t))
+                        .collect();
+                    json!({ "version": v, "resources": resources, "freshness": "Current" })
+                })
+                .collect();
+            let metadata = if core {
+                json!({ "creationTimestamp": null })
+            } else {
+                json!({ "name": group, "creationTimestamp": null })
+            };
+            json!({ "metadata": metadata, "versions": versions })
+        })
+        .collect();
+    json!({ "kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregated_discovery_only_when_asked_for_v2() {
+        let kubectl = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json";
+        assert!(wants_aggregated(kubectl));
+        assert!(!wants_aggregated("application/json, */*"));
+        assert!(!wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        ));
+        let registry = Registry::default();
+        let core = aggregated(&registry, true);
+        let v1 = &core["items"][0]["versions"][0];
+        let pods = v1["resources"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["resource"] == "pods"))
+            .expect("pods");
+        let subs: Vec<&str> = pods["subresources"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["subresource"].as_str())
+            .collect();
+        assert_eq!(subs, ["status", "eviction", "log"]);
+        let named = aggregated(&registry, false);
+        assert!(
+            named["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .all(|g| g["metadata"]["name"] != "")
+        );
+    }
 }

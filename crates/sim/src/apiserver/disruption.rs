@@ -5,10 +5,10 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::clock::format_time;
+use super::delete;
 use super::error::{ApiError, ApiResult};
 use super::selector::LabelSelector;
 use super::store::Store;
-use super::verbs;
 
 const PDBS: &str = "policy/poddisruptionbudgets";
 
@@ -114,8 +114,15 @@ fn refused(message: &str, cause: String) -> ApiError {
     )
 }
 
-/// POST pods/eviction: deletes the pod unless its budget allows no disruption now.
-pub(crate) fn evict(store: &mut Store, ns: &str, name: &str, now: Timestamp) -> ApiResult<Value> {
+/// POST pods/eviction: deletes the pod (gracefully when `graceful_pods`) unless its budget
+/// allows no disruption now.
+pub(crate) fn evict(
+    store: &mut Store,
+    ns: &str,
+    name: &str,
+    graceful_pods: bool,
+    now: Timestamp,
+) -> ApiResult<Value> {
     let pods = store
         .registry
         .find("", "v1", "pods")
@@ -150,12 +157,15 @@ pub(crate) fn evict(store: &mut Store, ns: &str, name: &str, now: Timestamp) -> 
             }
         }
     }
-    verbs::delete(
+    delete::delete(
         store,
         &pods,
         ns,
         name,
-        &verbs::DeleteOptions::default(),
+        &delete::DeleteOptions {
+            graceful_pods,
+            ..Default::default()
+        },
         now,
     )?;
     tracing::info!(namespace = ns, pod = name, "pod evicted");

@@ -73,6 +73,19 @@ fn qualified_kind(group: &str, kind: &str) -> String {
     }
 }
 
+/// The `reason` of a field error, from the start of its message as the real server words it.
+fn cause_reason(message: &str) -> &'static str {
+    [
+        ("Required value", "FieldValueRequired"),
+        ("Unsupported value", "FieldValueNotSupported"),
+        ("Forbidden", "FieldValueForbidden"),
+        ("Duplicate value", "FieldValueDuplicate"),
+    ]
+    .iter()
+    .find(|(prefix, _)| message.starts_with(prefix))
+    .map_or("FieldValueInvalid", |(_, reason)| reason)
+}
+
 fn details(group: &str, kind: &str, name: &str) -> Value {
     let mut d = json!({ "name": name, "kind": kind });
     if !group.is_empty() {
@@ -142,16 +155,22 @@ impl ApiError {
             many => format!("{what}: [{}]", many.join(", ")),
         };
         let mut d = details(group, kind, name);
+        if name.is_empty()
+            && let Some(m) = d.as_object_mut()
+        {
+            m.remove("name");
+        }
         d["causes"] = causes
             .iter()
-            .map(|(f, m)| json!({ "reason": "FieldValueInvalid", "message": m, "field": f }))
+            .map(|(f, m)| json!({ "reason": cause_reason(m), "message": m, "field": f }))
             .collect();
         Self::new(422, "Invalid", msg, Some(d))
     }
 
     /// 422 for a JSON patch that cannot be applied (a failed `test`, a missing path).
-    pub fn invalid_patch(message: impl Into<String>) -> Self {
-        Self::new(422, "Invalid", message.into(), None)
+    pub fn invalid_patch() -> Self {
+        let msg = "the server rejected our request due to an error in our request".to_owned();
+        Self::new(422, "Invalid", msg, Some(json!({})))
     }
 
     /// 400 for a malformed request.
@@ -168,7 +187,7 @@ impl ApiError {
 
     /// 415 for a patch or body type the resource does not accept.
     pub fn unsupported_media_type(message: impl Into<String>) -> Self {
-        Self::new(415, "UnsupportedMediaType", message.into(), None)
+        Self::new(415, "UnsupportedMediaType", message.into(), Some(json!({})))
     }
 
     /// 410 when a watch or continue token asks for history that is no longer kept.

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Shared;
+use super::delete::{self, DeleteOptions};
 use super::disruption;
 use super::error::{ApiError, ApiResult};
 use super::meta;
@@ -20,7 +21,7 @@ use super::read::{self, Filter};
 use super::resource::ResourceType;
 use super::routes::Target;
 use super::table;
-use super::verbs::{self, DeleteOptions, WriteOptions};
+use super::verbs::{self, WriteOptions};
 use super::watch::{self, WatchRequest};
 
 /// Default watch length when the client gives no `timeoutSeconds` (the real server's minimum
@@ -122,13 +123,14 @@ pub(crate) fn handle(
                         o["metadata"]["namespace"].as_str().unwrap_or_default(),
                         o["metadata"]["name"].as_str().unwrap_or_default(),
                     );
-                    removed.push(verbs::delete(
+                    removed.push(delete::delete(
                         &mut store,
                         &rt,
                         ons,
                         oname,
                         &DeleteOptions {
                             dry_run: opts.dry_run,
+                            graceful_pods: shared.graceful_pod_deletion,
                             ..Default::default()
                         },
                         now,
@@ -181,7 +183,8 @@ pub(crate) fn handle(
                 .into_response())
         }
         (Method::POST, Some("eviction")) if rt.plural == "pods" && !rt.custom => {
-            let status = disruption::evict(&mut store, ns, name, now)?;
+            let status =
+                disruption::evict(&mut store, ns, name, shared.graceful_pod_deletion, now)?;
             Ok(json_response(StatusCode::CREATED, &status))
         }
         (Method::PUT, None | Some("status")) => {
@@ -211,8 +214,8 @@ pub(crate) fn handle(
             Ok(json_response(StatusCode::OK, &meta::to_view(&rt, &patched)))
         }
         (Method::DELETE, None) => {
-            let options = delete_options(query, body)?;
-            let o = verbs::delete(&mut store, &rt, ns, name, &options, now)?;
+            let options = delete_options(query, body, shared.graceful_pod_deletion)?;
+            let o = delete::delete(&mut store, &rt, ns, name, &options, now)?;
             let still_there = store.get(&rt.storage, ns, name).is_some();
             Ok(delete_response(&rt, &o, still_there))
         }
@@ -234,7 +237,11 @@ fn filter(
     )
 }
 
-fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<DeleteOptions> {
+fn delete_options(
+    query: &HashMap<String, String>,
+    body: &Bytes,
+    graceful_pods: bool,
+) -> ApiResult<DeleteOptions> {
     let parsed = if body.is_empty() {
         Value::Null
     } else {
@@ -248,6 +255,11 @@ fn delete_options(query: &HashMap<String, String>, body: &Bytes) -> ApiResult<De
         uid: pre["uid"].as_str().map(str::to_owned),
         resource_version: pre["resourceVersion"].as_str().map(str::to_owned),
         dry_run: dry_run(query) || body_dry,
+        grace_period: query
+            .get("gracePeriodSeconds")
+            .and_then(|g| g.parse().ok())
+            .or_else(|| parsed["gracePeriodSeconds"].as_i64()),
+        graceful_pods,
     })
 }
 

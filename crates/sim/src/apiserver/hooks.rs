@@ -5,11 +5,11 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::clock::format_time;
+use super::delete;
 use super::disruption;
 use super::events;
 use super::resource::{self, ResourceType, View};
 use super::store::Store;
-use super::verbs;
 
 /// Validation failures of a new object, as `(field, message)` pairs.
 pub(crate) fn validate_create(rt: &ResourceType, object: &Value) -> Vec<(String, String)> {
@@ -103,6 +103,23 @@ pub(crate) fn prepare_create(rt: &ResourceType, object: &mut Value, now: Timesta
                 "BestEffort"
             };
             object["status"] = json!({ "phase": "Pending", "qosClass": qos });
+        }
+        ("", "nodes", false) => {
+            // The TaintNodesByCondition admission plugin: a new node is not ready until the
+            // node lifecycle controller has seen it Ready.
+            let taints = object["spec"]["taints"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if !taints
+                .iter()
+                .any(|t| t["key"] == "node.kubernetes.io/not-ready" && t["effect"] == "NoSchedule")
+            {
+                let mut taints = taints;
+                taints
+                    .push(json!({ "key": "node.kubernetes.io/not-ready", "effect": "NoSchedule" }));
+                object["spec"]["taints"] = Value::Array(taints);
+            }
         }
         ("", "namespaces", false) => {
             object["spec"] = json!({ "finalizers": ["kubernetes"] });
@@ -231,7 +248,7 @@ fn remove_all(
         seen.push(t.storage.clone());
         let keys: Vec<_> = store.list(&t.storage, ns).map(|(k, _)| k.clone()).collect();
         for (ns, name) in keys {
-            verbs::remove(store, t, &ns, &name, now);
+            delete::remove(store, t, &ns, &name, now);
         }
     }
 }

@@ -4,6 +4,7 @@
 //! lifecycle. Start it with [`ApiServer::start`]; `docs/simulator.md` lists what it supports.
 
 mod clock;
+mod delete;
 mod discovery;
 mod disruption;
 mod error;
@@ -54,6 +55,10 @@ pub struct ApiServerConfig {
     pub bookmark_interval: Duration,
     /// Time source for timestamps and node lifecycle.
     pub clock: Arc<dyn Clock>,
+    /// Deleting a pod bound to a node only marks it terminating (`deletionTimestamp` plus its
+    /// grace period) until a kubelet deletes it with grace 0, as on a real cluster. Off by
+    /// default, because without simulated kubelets such pods would never go away.
+    pub graceful_pod_deletion: bool,
 }
 
 impl Default for ApiServerConfig {
@@ -64,6 +69,7 @@ impl Default for ApiServerConfig {
             watch_history: 10_000,
             bookmark_interval: Duration::from_secs(60),
             clock: Arc::new(TokioClock::new()),
+            graceful_pod_deletion: false,
         }
     }
 }
@@ -75,6 +81,7 @@ pub(crate) struct Shared {
     clock: Arc<dyn Clock>,
     authority: String,
     bookmark_interval: Duration,
+    graceful_pod_deletion: bool,
     shutdown: tokio::sync::watch::Receiver<bool>,
     logs: Mutex<HashMap<(String, String, String), String>>,
 }
@@ -146,6 +153,7 @@ impl ApiServer {
             clock: config.clock.clone(),
             authority: addr.to_string(),
             bookmark_interval: config.bookmark_interval,
+            graceful_pod_deletion: config.graceful_pod_deletion,
             shutdown: stop_rx.clone(),
             logs: Mutex::default(),
         });

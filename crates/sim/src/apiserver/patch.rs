@@ -23,11 +23,12 @@ impl PatchType {
             "application/json-patch+json" => Ok(Self::Json),
             "application/strategic-merge-patch+json" => Ok(Self::Strategic),
             "application/apply-patch+yaml" | "application/apply-patch+cbor" => Ok(Self::Apply),
-            other => Err(ApiError::unsupported_media_type(format!(
-                "the body of the request was in an unknown format - accepted media types include: \
-                 application/json-patch+json, application/merge-patch+json, \
-                 application/apply-patch+yaml, application/strategic-merge-patch+json (got {other})"
-            ))),
+            other => {
+                tracing::debug!(content_type = other, "patch with an unknown media type");
+                Err(ApiError::unsupported_media_type(
+                    "415: Unsupported Media Type",
+                ))
+            }
         }
     }
 }
@@ -162,38 +163,69 @@ fn merge_list(target: &mut Value, patch: &[Value], kind: &str, path: &str) {
         *target = Value::Array(kept);
         return;
     }
-    let Some(items) = target.as_array_mut() else {
+    let Some(server) = target.as_array() else {
         return;
     };
-    match strategy {
-        ListMerge::Primitives => {
-            for p in patch {
-                if !items.contains(p) {
-                    items.push(p.clone());
-                }
-            }
+    let id_of = |v: &Value| match strategy {
+        ListMerge::ByKey(key) => v[key].clone(),
+        _ => v.clone(),
+    };
+    let server_ids: Vec<Value> = server.iter().map(id_of).collect();
+    let mut touched = vec![false; server.len()];
+    let mut patched: Vec<(Option<usize>, Value)> = Vec::new();
+    let elem_path = format!("{path}[]");
+    for p in patch {
+        let id = id_of(p);
+        let pos = server_ids.iter().position(|s| *s == id);
+        if let Some(i) = pos {
+            touched[i] = true;
         }
-        ListMerge::ByKey(mkey) => {
-            let elem_path = format!("{path}[]");
-            for p in patch {
-                let id = &p[mkey];
-                let pos = items.iter().position(|i| &i[mkey] == id);
-                let delete = p.get("$patch").and_then(Value::as_str) == Some("delete");
-                match (pos, delete) {
-                    (Some(i), true) => {
-                        items.remove(i);
-                    }
-                    (None, true) => {}
-                    (Some(i), false) => merge_map(&mut items[i], p, kind, &elem_path),
-                    (None, false) => {
-                        let mut fresh = Value::Object(Default::default());
-                        merge_map(&mut fresh, p, kind, &elem_path);
-                        items.push(fresh);
-                    }
-                }
-            }
+        let delete = p.get("$patch").and_then(Value::as_str) == Some("delete");
+        if delete || patched.iter().any(|(_, v)| id_of(v) == id) {
+            continue;
         }
-        ListMerge::Replace => {}
+        let merged = match (strategy, pos) {
+            (ListMerge::ByKey(_), Some(i)) => {
+                let mut m = server[i].clone();
+                merge_map(&mut m, p, kind, &elem_path);
+                m
+            }
+            (ListMerge::ByKey(_), None) => {
+                let mut fresh = Value::Object(Default::default());
+                merge_map(&mut fresh, p, kind, &elem_path);
+                fresh
+            }
+            _ => p.clone(),
+        };
+        patched.push((pos, merged));
+    }
+    let server_only: Vec<(Option<usize>, Value)> = server
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !touched[*i])
+        .map(|(i, v)| (Some(i), v.clone()))
+        .collect();
+    *target = Value::Array(merge_sorted(server_only, patched));
+}
+
+/// Interleaves untouched server items with patch items the way the real server orders a
+/// merged list: by position in the server's list where both have one, patch items first
+/// otherwise (so new items go before the next patched one).
+fn merge_sorted(
+    left: Vec<(Option<usize>, Value)>,
+    right: Vec<(Option<usize>, Value)>,
+) -> Vec<Value> {
+    let mut out = Vec::with_capacity(left.len() + right.len());
+    let (mut left, mut right) = (left.into_iter().peekable(), right.into_iter().peekable());
+    loop {
+        let take_left = match (left.peek(), right.peek()) {
+            (None, None) => return out,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (Some((l, _)), Some((r, _))) => matches!((l, r), (Some(l), Some(r)) if l < r),
+        };
+        let next = if take_left { left.next() } else { right.next() };
+        out.extend(next.map(|(_, v)| v));
     }
 }
 
@@ -205,7 +237,10 @@ pub(crate) fn apply(target: &mut Value, body: &Value, ty: PatchType, kind: &str)
         PatchType::Json => {
             let ops: json_patch::Patch = serde_json::from_value(body.clone())
                 .map_err(|e| ApiError::bad_request(format!("invalid JSON patch: {e}")))?;
-            json_patch::patch(target, &ops).map_err(|e| ApiError::invalid_patch(e.to_string()))?;
+            json_patch::patch(target, &ops).map_err(|e| {
+                tracing::debug!(error = %e, "JSON patch failed");
+                ApiError::invalid_patch()
+            })?;
         }
     }
     Ok(())
@@ -258,11 +293,41 @@ mod tests {
         });
         strategic_merge(&mut pod, &patch, "Pod");
         assert_eq!(pod["metadata"]["labels"], json!({"b": "2"}));
-        assert_eq!(pod["metadata"]["finalizers"], json!(["x", "y"]));
+        assert_eq!(
+            pod["metadata"]["finalizers"],
+            json!(["y", "x"]),
+            "new items go first, like the real server"
+        );
         assert_eq!(
             pod["spec"]["containers"],
             json!([{"name": "c1", "image": "new"}])
         );
+    }
+
+    #[test]
+    fn merged_lists_are_ordered_like_the_real_server() {
+        let cond = |t: &str| json!({ "type": t, "status": "False" });
+        let mut node =
+            json!({ "status": { "conditions": [cond("Ready"), cond("Memory"), cond("Disk")] } });
+        strategic_merge(
+            &mut node,
+            &json!({ "status": { "conditions": [cond("PID"), cond("Ready")] } }),
+            "Node",
+        );
+        let order: Vec<&str> = node["status"]["conditions"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter_map(|c| c["type"].as_str())
+            .collect();
+        assert_eq!(order, ["PID", "Ready", "Memory", "Disk"]);
+        let mut meta = json!({ "metadata": { "finalizers": ["f/a", "f/b"] } });
+        strategic_merge(
+            &mut meta,
+            &json!({ "metadata": { "finalizers": ["f/c", "f/a"] } }),
+            "Node",
+        );
+        assert_eq!(meta["metadata"]["finalizers"], json!(["f/c", "f/a", "f/b"]));
     }
 
     #[test]

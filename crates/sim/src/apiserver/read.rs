@@ -87,11 +87,18 @@ impl Filter {
         let fields = FieldSelector::parse(raw)?;
         let stored_fields = FieldSelector::parse(&stored)?;
         for f in stored_fields.fields() {
-            if !COMMON_FIELDS.contains(&f) && !extra_fields(rt).contains(&f) {
-                return Err(ApiError::bad_request(format!(
-                    "field label not supported: {f}"
-                )));
+            if COMMON_FIELDS.contains(&f) || extra_fields(rt).contains(&f) {
+                continue;
             }
+            // Kinds with their own field label conversion word it differently.
+            let message = if extra_fields(rt).is_empty() {
+                format!(
+                    "\"{f}\" is not a known field selector: only \"metadata.name\", \"metadata.namespace\""
+                )
+            } else {
+                format!("field label not supported: {f}")
+            };
+            return Err(ApiError::bad_request(message));
         }
         Ok(Self {
             namespace: namespace.map(str::to_owned),

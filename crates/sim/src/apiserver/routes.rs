@@ -76,12 +76,37 @@ async fn version() -> Response {
     json(discovery::version())
 }
 
-async fn core_versions(State(shared): State<Arc<Shared>>) -> Response {
-    json(discovery::core_versions(&shared.authority))
+fn aggregated_asked(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|a| a.to_str().ok())
+        .is_some_and(discovery::wants_aggregated)
 }
 
-async fn groups(State(shared): State<Arc<Shared>>) -> ApiResult<Response> {
+fn aggregated(v: Value) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, discovery::AGGREGATED_V2)],
+        v.to_string(),
+    )
+        .into_response()
+}
+
+async fn core_versions(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if aggregated_asked(&headers) {
+        let store = shared.lock()?;
+        return Ok(aggregated(discovery::aggregated(&store.registry, true)));
+    }
+    Ok(json(discovery::core_versions(&shared.authority)))
+}
+
+async fn groups(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> ApiResult<Response> {
     let store = shared.lock()?;
+    if aggregated_asked(&headers) {
+        return Ok(aggregated(discovery::aggregated(&store.registry, false)));
+    }
     Ok(json(discovery::groups(&store.registry)))
 }
 

@@ -39,10 +39,15 @@ fn split_top(s: &str) -> Vec<&str> {
 }
 
 fn parse_set(rest: &str, whole: &str) -> ApiResult<Vec<String>> {
-    let inner = rest
-        .trim()
-        .strip_prefix('(')
-        .and_then(|r| r.strip_suffix(')'))
+    let rest = rest.trim();
+    let Some(open) = rest.strip_prefix('(') else {
+        let found = rest.split([' ', ',', ')']).next().unwrap_or_default();
+        return Err(ApiError::bad_request(format!(
+            "unable to parse requirement: found '{found}' expected: '('"
+        )));
+    };
+    let inner = open
+        .strip_suffix(')')
         .ok_or_else(|| ApiError::bad_request(format!("unable to parse requirement: {whole}")))?;
     Ok(inner
         .split(',')

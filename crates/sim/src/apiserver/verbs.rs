@@ -1,5 +1,6 @@
-//! The writing verbs on one resource: create, update (main and status), patch and delete,
-//! with the checks the real server makes and the side effects of [`super::hooks`].
+//! The writing verbs on one resource: create, update (main and status) and patch, with the
+//! checks the real server makes and the side effects of [`super::hooks`]. Deletion is in
+//! [`super::delete`].
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::clock::format_time;
+use super::delete;
 use super::error::{ApiError, ApiResult};
 use super::hooks;
 use super::meta;
@@ -23,7 +25,7 @@ pub(crate) struct WriteOptions {
     pub(crate) status: bool,
 }
 
-fn stored_or_dry(
+pub(crate) fn stored_or_dry(
     store: &mut Store,
     rt: &ResourceType,
     object: Value,
@@ -131,14 +133,43 @@ pub(crate) fn create(
     Ok(stored_or_dry(store, rt, object, dry_run, now))
 }
 
-fn ns_of<'a>(rt: &ResourceType, ns: &'a str) -> &'a str {
+pub(crate) fn ns_of<'a>(rt: &ResourceType, ns: &'a str) -> &'a str {
     if rt.namespaced { ns } else { "" }
 }
 
-fn fetch(store: &Store, rt: &ResourceType, ns: &str, name: &str) -> ApiResult<Arc<Value>> {
+pub(crate) fn fetch(
+    store: &Store,
+    rt: &ResourceType,
+    ns: &str,
+    name: &str,
+) -> ApiResult<Arc<Value>> {
     store
         .get(&rt.storage, ns_of(rt, ns), name)
         .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
+}
+
+/// What a write to `/status` changes, per the real status strategies: custom resources and CRDs
+/// take only the status; built-in kinds take status and metadata, never the spec (and pods keep
+/// their owner references).
+fn status_write(rt: &ResourceType, existing: &Value, object: Value) -> Value {
+    let status = object.get("status").cloned().unwrap_or(Value::Null);
+    let mut merged = existing.clone();
+    merged["status"] = status;
+    let status_only = rt.custom || rt.group == "apiextensions.k8s.io";
+    if !status_only {
+        merged["metadata"] = object["metadata"].clone();
+        if rt.plural == "pods" {
+            match existing["metadata"].get("ownerReferences") {
+                Some(refs) => merged["metadata"]["ownerReferences"] = refs.clone(),
+                None => {
+                    if let Some(m) = merged["metadata"].as_object_mut() {
+                        m.remove("ownerReferences");
+                    }
+                }
+            }
+        }
+    }
+    merged
 }
 
 /// Combines a client's version of an object with the stored one and stores the result.
@@ -151,9 +182,7 @@ fn commit(
     now: Timestamp,
 ) -> ApiResult<Arc<Value>> {
     if opts.status {
-        let status = object.get("status").cloned().unwrap_or(Value::Null);
-        object = existing.clone();
-        object["status"] = status;
+        object = status_write(rt, existing, object);
     } else if rt.status {
         match existing.get("status") {
             Some(s) => object["status"] = s.clone(),
@@ -193,7 +222,7 @@ fn commit(
             .is_none_or(Vec::is_empty);
     if finalized && !opts.dry_run {
         let (ns, name) = (ns_of_obj(&object), meta_name(&object).to_owned());
-        return Ok(remove(store, rt, &ns, &name, now).unwrap_or_else(|| Arc::new(object)));
+        return Ok(delete::remove(store, rt, &ns, &name, now).unwrap_or_else(|| Arc::new(object)));
     }
     Ok(stored_or_dry(store, rt, object, opts.dry_run, now))
 }
@@ -290,69 +319,4 @@ pub(crate) fn patch(
         ));
     }
     commit(store, rt, &existing, object, opts, now)
-}
-
-/// `DeleteOptions` the simulator checks.
-#[derive(Debug, Default)]
-pub(crate) struct DeleteOptions {
-    pub(crate) uid: Option<String>,
-    pub(crate) resource_version: Option<String>,
-    pub(crate) dry_run: bool,
-}
-
-/// DELETE: removes `ns/name`, or marks it deleted while finalizers remain.
-pub(crate) fn delete(
-    store: &mut Store,
-    rt: &ResourceType,
-    ns: &str,
-    name: &str,
-    opts: &DeleteOptions,
-    now: Timestamp,
-) -> ApiResult<Arc<Value>> {
-    let existing = fetch(store, rt, ns, name)?;
-    let meta = &existing["metadata"];
-    for (want, field) in [
-        (&opts.uid, "uid"),
-        (&opts.resource_version, "resourceVersion"),
-    ] {
-        if let Some(want) = want.as_deref().filter(|w| Some(*w) != meta[field].as_str()) {
-            let label = if field == "uid" {
-                "UID"
-            } else {
-                "ResourceVersion"
-            };
-            let why = format!(
-                "Precondition failed: {label} in precondition: {want}, {label} in object meta: {}",
-                meta[field].as_str().unwrap_or_default()
-            );
-            return Err(ApiError::conflict(&rt.group, &rt.plural, name, &why));
-        }
-    }
-    if opts.dry_run {
-        return Ok(existing);
-    }
-    if meta["finalizers"].as_array().is_some_and(|f| !f.is_empty()) {
-        if meta.get("deletionTimestamp").is_some() {
-            return Ok(existing);
-        }
-        let mut marked = (*existing).clone();
-        marked["metadata"]["deletionTimestamp"] = json!(format_time(now));
-        marked["metadata"]["deletionGracePeriodSeconds"] = json!(0);
-        return Ok(stored_or_dry(store, rt, marked, false, now));
-    }
-    remove(store, rt, ns_of(rt, ns), name, now)
-        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
-}
-
-/// Removes an object for good, with the cascades of [`hooks::after_delete`].
-pub(crate) fn remove(
-    store: &mut Store,
-    rt: &ResourceType,
-    ns: &str,
-    name: &str,
-    now: Timestamp,
-) -> Option<Arc<Value>> {
-    let gone = store.remove(&rt.storage, ns, name)?;
-    hooks::after_delete(store, rt, &gone, now);
-    Some(gone)
 }
