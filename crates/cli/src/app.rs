@@ -32,6 +32,8 @@ enum Command {
     Demo(commands::demo::DemoArgs),
     /// Run the node auto-repair controller.
     Run(commands::run::RunArgs),
+    /// Run the simulators (Kubernetes API server, ARM, kubelets) on their own.
+    Sim(commands::sim::SimArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     Crds(commands::crds::CrdsArgs),
 }
@@ -45,6 +47,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Crds(args) => commands::crds::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Demo(args) => commands::demo::run(args),
+        Command::Sim(args) => commands::sim::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

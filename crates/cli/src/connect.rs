@@ -24,6 +24,13 @@ pub(crate) async fn kube_client(kubeconfig: Option<&Path>) -> anyhow::Result<kub
             .await
             .context("no Kubernetes configuration found (give --kubeconfig, set KUBECONFIG, or run in a cluster)")?,
     };
+    client_without_retry(config)
+}
+
+/// A client that does not retry 429 answers itself: an eviction refused by a
+/// PodDisruptionBudget must come back at once, and nodemend's own loops retry with back-off.
+pub(crate) fn client_without_retry(mut config: kube::Config) -> anyhow::Result<kube::Client> {
+    config.default_retry = false;
     kube::Client::try_from(config).context("cannot build a Kubernetes client")
 }
 

@@ -106,10 +106,12 @@ async fn client_from(path: &Path) -> Result<kube::Client, WorldError> {
         source,
     };
     let file = kube::config::Kubeconfig::read_from(path).map_err(|e| err(Box::new(e)))?;
-    let config =
+    let mut config =
         kube::Config::from_custom_kubeconfig(file, &kube::config::KubeConfigOptions::default())
             .await
             .map_err(|e| err(Box::new(e)))?;
+    // A refused eviction (429) must come back at once; callers retry with their own back-off.
+    config.default_retry = false;
     kube::Client::try_from(config).map_err(|e| err(Box::new(e)))
 }
 

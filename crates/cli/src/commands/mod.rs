@@ -4,3 +4,4 @@ pub(crate) mod crds;
 pub(crate) mod demo;
 pub(crate) mod explain;
 pub(crate) mod run;
+pub(crate) mod sim;
