@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use k8s_openapi::api::core::v1::{Namespace, Pod};
+use k8s_openapi::api::core::v1::{Event, Namespace, Pod};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use kube::Api;
 use kube::api::{Patch, PatchParams, PostParams};
@@ -213,6 +213,9 @@ impl SimWorld {
         let nodes = self.fleet.nodes();
         let mut namespaces: Vec<&str> = k.pods.iter().map(|p| p.namespace.as_str()).collect();
         namespaces.extend(k.pdbs.iter().map(|p| p.namespace.as_str()));
+        if !k.events.is_empty() {
+            namespaces.push("default");
+        }
         namespaces.sort_unstable();
         namespaces.dedup();
         let ns_api: Api<Namespace> = Api::all(self.client.clone());
@@ -256,7 +259,7 @@ impl SimWorld {
                         what: format!("pod {}/{name}", group.namespace),
                         source,
                     })?;
-                let status = json!({"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}});
+                let status = json!({ "status": group.status() });
                 api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&status))
                     .await
                     .map_err(|source| WorldError::Create {
@@ -264,6 +267,32 @@ impl SimWorld {
                         source,
                     })?;
             }
+        }
+        let events: Api<Event> = Api::namespaced(self.client.clone(), "default");
+        let now = format!("{:.0}", jiff::Timestamp::now());
+        for (i, spec) in k.events.iter().enumerate() {
+            let node = self.resolve(&spec.node).unwrap_or_default();
+            let name = format!("{node}.scenario-{i}");
+            let event: Event = serde_json::from_value(json!({
+                "metadata": {"name": name, "namespace": "default"},
+                "involvedObject": {"kind": "Node", "name": node, "apiVersion": "v1"},
+                "type": spec.kind,
+                "reason": spec.reason,
+                "message": spec.message,
+                "count": spec.count,
+                "firstTimestamp": now,
+                "lastTimestamp": now,
+                "source": {"component": spec.source},
+                "reportingComponent": spec.source,
+            }))
+            .unwrap_or_default();
+            events
+                .create(&PostParams::default(), &event)
+                .await
+                .map_err(|source| WorldError::Create {
+                    what: format!("event {name}"),
+                    source,
+                })?;
         }
         for pdb in &k.pdbs {
             let api: Api<PodDisruptionBudget> =

@@ -147,6 +147,7 @@ fn record_activity(
     let correlation_id = world.new_id();
     world.spec.activity_log.push(ActivitySpec {
         time: now,
+        ago: None,
         operation: format!("{kind}/{action}/action"),
         status: if error.is_some() {
             "Failed"

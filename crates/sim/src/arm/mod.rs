@@ -102,7 +102,12 @@ pub struct ArmSim {
 
 impl ArmSim {
     /// Binds, and serves `spec` on a background task of the current tokio runtime.
-    pub async fn start(spec: ArmWorldSpec, options: ArmSimOptions) -> Result<Self, SimError> {
+    pub async fn start(mut spec: ArmWorldSpec, options: ArmSimOptions) -> Result<Self, SimError> {
+        // Records written as "so long ago" are placed before the simulated start.
+        for record in &mut spec.activity_log {
+            record.time = record.time_from(options.start);
+            record.ago = None;
+        }
         let listener = tokio::net::TcpListener::bind(options.bind)
             .await
             .map_err(|source| SimError::Bind {

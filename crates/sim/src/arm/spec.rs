@@ -255,6 +255,24 @@ mod tests {
     }
 
     #[test]
+    fn activity_records_can_be_dated_before_the_start() {
+        let spec = ArmWorldSpec::from_toml(
+            "[[activity_log]]\nago = \"2h 30m\"\nstatus = \"Failed\"\n[[activity_log]]\ntime = \"2026-11-20T10:00:00Z\"\n",
+        )
+        .unwrap();
+        let start: Timestamp = "2030-01-01T12:00:00Z".parse().unwrap();
+        assert_eq!(
+            spec.activity_log[0].time_from(start),
+            "2030-01-01T09:30:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert_eq!(
+            spec.activity_log[1].time_from(start),
+            "2026-11-20T10:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        assert!(ArmWorldSpec::from_toml("[[activity_log]]\nago = \"soon\"\n").is_err());
+    }
+
+    #[test]
     fn every_field_is_optional_and_typos_are_errors() {
         assert_eq!(
             ArmWorldSpec::from_toml("").unwrap(),

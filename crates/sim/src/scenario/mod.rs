@@ -12,8 +12,8 @@ use std::path::Path;
 
 pub use builtin::{BUILTIN, builtin};
 pub use spec::{
-    EventExpectation, Expectations, FaultKind, KubernetesSpec, NodeExpectation, PdbSpec, PodSpec,
-    Scenario, TimelineEvent,
+    EventExpectation, EventSpec, Expectations, FaultKind, KubernetesSpec, NodeExpectation, PdbSpec,
+    PodSpec, Scenario, TimelineEvent,
 };
 
 /// A scenario that cannot be used.

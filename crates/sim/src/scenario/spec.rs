@@ -52,6 +52,8 @@ pub struct KubernetesSpec {
     pub pods: Vec<PodSpec>,
     /// PodDisruptionBudgets.
     pub pdbs: Vec<PdbSpec>,
+    /// Events present from the start (as AKS or an earlier nodemend run left them).
+    pub events: Vec<EventSpec>,
 }
 
 impl Default for KubernetesSpec {
@@ -62,6 +64,7 @@ impl Default for KubernetesSpec {
             status_interval: "60s".into(),
             pods: Vec::new(),
             pdbs: Vec::new(),
+            events: Vec::new(),
         }
     }
 }
@@ -84,6 +87,74 @@ pub struct PodSpec {
     /// Labels.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// `status.phase` (default `Running`).
+    #[serde(default)]
+    pub phase: Option<String>,
+    /// Why the container is not running (`CrashLoopBackOff`, `ImagePullBackOff`): shown as its
+    /// waiting state, and the pod is not Ready.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// The message that goes with `reason`.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+impl PodSpec {
+    /// The pod's `status` as the scenario describes it: Running and Ready unless a phase or a
+    /// waiting reason says otherwise.
+    pub fn status(&self) -> serde_json::Value {
+        let phase = self.phase.as_deref().unwrap_or("Running");
+        let ready = phase == "Running" && self.reason.is_none();
+        let state = match &self.reason {
+            Some(reason) => {
+                serde_json::json!({"waiting": {"reason": reason, "message": self.message.clone().unwrap_or_default()}})
+            }
+            None if phase == "Running" => serde_json::json!({"running": {}}),
+            None => serde_json::json!({"waiting": {"reason": "ContainerCreating"}}),
+        };
+        let flag = if ready { "True" } else { "False" };
+        serde_json::json!({
+            "phase": phase,
+            "conditions": [{"type": "Ready", "status": flag}],
+            "containerStatuses": [{
+                "name": "app",
+                "image": "registry.k8s.io/pause:3.9",
+                "imageID": "",
+                "ready": ready,
+                "restartCount": if self.reason.as_deref() == Some("CrashLoopBackOff") { 5 } else { 0 },
+                "state": state,
+            }],
+        })
+    }
+}
+
+/// A Kubernetes event on a node, present from the start.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    /// The node (`pool/index` or a node name).
+    pub node: String,
+    /// `Warning` (default) or `Normal`.
+    #[serde(default = "warning", rename = "type")]
+    pub kind: String,
+    /// Reason, e.g. `NodeRebootError`.
+    pub reason: String,
+    /// Message.
+    pub message: String,
+    /// How many times it happened.
+    #[serde(default = "one")]
+    pub count: u32,
+    /// Who reported it (`source.component`).
+    #[serde(default = "aks_remediator")]
+    pub source: String,
+}
+
+fn warning() -> String {
+    "Warning".into()
+}
+
+fn aks_remediator() -> String {
+    "aks-remediator".into()
 }
 
 /// A PodDisruptionBudget.
@@ -285,6 +356,10 @@ impl Scenario {
                     "give exactly one of min_available and max_unavailable".into(),
                 ));
             }
+        }
+        for (i, event) in k.events.iter().enumerate() {
+            self.check_node(&event.node)
+                .map_err(|p| invalid(format!("kubernetes.events[{i}].node"), p))?;
         }
         for (i, n) in self.expect.nodes.iter().enumerate() {
             self.check_node(&n.node)

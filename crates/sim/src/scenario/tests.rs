@@ -50,6 +50,10 @@ fn wrong_values_name_the_field() {
             "[[kubernetes.pdbs]]\nname = \"p\"\nselector = { app = \"a\" }\n",
             "kubernetes.pdbs[0]",
         ),
+        (
+            "[[kubernetes.events]]\nnode = \"nodepool1/9\"\nreason = \"NodeRebootError\"\nmessage = \"m\"\n",
+            "kubernetes.events[0].node",
+        ),
     ];
     for (extra, field) in cases {
         let err = Scenario::parse("s.toml", &format!("{base}{extra}")).unwrap_err();
@@ -70,4 +74,51 @@ fn unknown_names_list_the_builtin_scenarios() {
 fn line_and_column_count_from_one() {
     assert_eq!(line_column("ab\ncd", 0), (1, 1));
     assert_eq!(line_column("ab\ncd", 4), (2, 2));
+}
+
+#[test]
+fn pods_can_be_down_and_events_present_from_the_start() {
+    let text = r#"
+name = "x"
+description = "y"
+
+[[kubernetes.pods]]
+name = "coredns"
+namespace = "kube-system"
+reason = "CrashLoopBackOff"
+message = "back-off 5m0s restarting failed container"
+
+[[kubernetes.pods]]
+name = "metrics-server"
+namespace = "kube-system"
+phase = "Pending"
+
+[[kubernetes.pods]]
+name = "web"
+
+[[kubernetes.events]]
+node = "nodepool1/1"
+reason = "NodeRebootError"
+message = "Node auto-repair reboot action failed due to an operation failure: VMExtensionProvisioningError"
+count = 3
+"#;
+    let scenario = Scenario::parse("down.toml", text).unwrap_or_else(|e| panic!("{e}"));
+    let pods = &scenario.kubernetes.pods;
+    let crashing = pods[0].status();
+    assert_eq!(crashing["phase"], "Running");
+    assert_eq!(crashing["conditions"][0]["status"], "False");
+    assert_eq!(
+        crashing["containerStatuses"][0]["state"]["waiting"]["reason"],
+        "CrashLoopBackOff"
+    );
+    assert_eq!(pods[1].status()["phase"], "Pending");
+    assert_eq!(pods[1].status()["conditions"][0]["status"], "False");
+    let running = pods[2].status();
+    assert_eq!(running["phase"], "Running");
+    assert_eq!(running["conditions"][0]["status"], "True");
+    let event = &scenario.kubernetes.events[0];
+    assert_eq!(
+        (event.kind.as_str(), event.count, event.source.as_str()),
+        ("Warning", 3, "aks-remediator")
+    );
 }

@@ -1,6 +1,6 @@
 //! What diagnosis reads, in the world spec: activity log, usages, subnets, locks, policies.
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use super::ErrorSpec;
@@ -11,6 +11,9 @@ use super::ErrorSpec;
 pub struct ActivitySpec {
     /// When.
     pub time: Timestamp,
+    /// When, as a time before the simulator starts (`"2h"`, `"30m"`); replaces `time`, so a
+    /// scenario's history stays inside a diagnosis window whenever it is played.
+    pub ago: Option<SignedDuration>,
     /// Operation, e.g. `Microsoft.Compute/virtualMachineScaleSets/write`.
     pub operation: String,
     /// `Started`, `Accepted`, `Succeeded`, `Failed`.
@@ -29,6 +32,7 @@ impl Default for ActivitySpec {
     fn default() -> Self {
         Self {
             time: Timestamp::UNIX_EPOCH,
+            ago: None,
             operation: String::new(),
             status: "Succeeded".into(),
             resource_id: String::new(),
@@ -36,6 +40,15 @@ impl Default for ActivitySpec {
             correlation_id: "00000000-0000-0000-0000-000000000000".into(),
             error: None,
         }
+    }
+}
+
+impl ActivitySpec {
+    /// The record's time when the simulator starts at `start`: `start - ago`, else `time`.
+    pub fn time_from(&self, start: Timestamp) -> Timestamp {
+        self.ago
+            .and_then(|ago| start.checked_sub(ago).ok())
+            .unwrap_or(self.time)
     }
 }
 
