@@ -7,6 +7,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use clap::Args;
+use nodemend_azure::AzureProvider;
 use nodemend_kube::leader::Election;
 
 use crate::connect::{AzureArgs, kube_client, shutdown_signal};
@@ -105,6 +106,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         let shutdown = shutdown_signal();
         let metrics = Arc::new(Metrics::new());
         let ready = Arc::new(AtomicBool::new(false));
+        tokio::spawn(follow_arm_stats(Arc::clone(&cloud), Arc::clone(&metrics)));
         let bound = serve(metrics_addr, Arc::clone(&metrics), Arc::clone(&ready), shutdown.clone()).await?;
         tracing::info!(addr = %bound, identity = %identity, dry_run = policy.dry_run, "nodemend controller starting");
         let election = (!no_leader_election).then(|| Election {
@@ -124,6 +126,26 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Outcome::Success)
+}
+
+/// Copies the ARM client's counters into the metrics every few seconds.
+async fn follow_arm_stats(cloud: Arc<AzureProvider>, metrics: Arc<Metrics>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let mut seen = [0u64; 3];
+    let mut tick = tokio::time::interval(Duration::from_secs(5));
+    loop {
+        tick.tick().await;
+        let stats = cloud.executor().stats();
+        let now = [
+            stats.requests.load(Relaxed),
+            stats.retries.load(Relaxed),
+            stats.throttled.load(Relaxed),
+        ];
+        metrics.arm_requests.inc_by(now[0].saturating_sub(seen[0]));
+        metrics.arm_retries.inc_by(now[1].saturating_sub(seen[1]));
+        metrics.arm_throttled.inc_by(now[2].saturating_sub(seen[2]));
+        seen = now;
+    }
 }
 
 fn default_identity() -> String {

@@ -45,6 +45,9 @@ pub(crate) struct Metrics {
     pub(crate) duration: Histogram,
     pub(crate) active: Gauge,
     pub(crate) leader: Gauge,
+    pub(crate) arm_requests: Counter,
+    pub(crate) arm_retries: Counter,
+    pub(crate) arm_throttled: Counter,
 }
 
 impl Metrics {
@@ -59,6 +62,9 @@ impl Metrics {
         let duration = Histogram::new([60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0]);
         let active = Gauge::default();
         let leader = Gauge::default();
+        let arm_requests = Counter::default();
+        let arm_retries = Counter::default();
+        let arm_throttled = Counter::default();
         registry.register("nodes", "Nodes known, by agent pool", nodes.clone());
         registry.register(
             "unhealthy_nodes",
@@ -107,6 +113,9 @@ impl Metrics {
             duration,
             active,
             leader,
+            arm_requests,
+            arm_retries,
+            arm_throttled,
         }
     }
 
@@ -117,5 +126,41 @@ impl Metrics {
             out.clear();
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_every_family_in_prometheus_text() {
+        let metrics = Metrics::new();
+        metrics
+            .unhealthy
+            .get_or_create(&PoolLabel { pool: "np1".into() })
+            .set(2);
+        metrics
+            .actions
+            .get_or_create(&ActionLabels {
+                action: "reboot".into(),
+                result: "failed".into(),
+            })
+            .inc();
+        metrics.arm_throttled.inc_by(3);
+        let text = metrics.render();
+        assert!(
+            text.contains("nodemend_unhealthy_nodes{pool=\"np1\"} 2"),
+            "{text}"
+        );
+        assert!(
+            text.contains("nodemend_repair_actions_total{action=\"reboot\",result=\"failed\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("nodemend_arm_throttled_total 3"), "{text}");
+        assert!(
+            text.contains("# TYPE nodemend_repair_duration_seconds histogram"),
+            "{text}"
+        );
     }
 }
