@@ -102,6 +102,21 @@ impl Metrics {
             "1 while this replica holds the leader lease",
             leader.clone(),
         );
+        registry.register(
+            "arm_requests",
+            "HTTP requests sent to Azure Resource Manager",
+            arm_requests.clone(),
+        );
+        registry.register(
+            "arm_retries",
+            "ARM requests sent again after a retryable failure",
+            arm_retries.clone(),
+        );
+        registry.register(
+            "arm_throttled",
+            "429 (throttled) answers from ARM",
+            arm_throttled.clone(),
+        );
         Self {
             registry,
             nodes,
