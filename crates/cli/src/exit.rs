@@ -12,6 +12,8 @@ pub(crate) enum Outcome {
     /// The input named something nodemend does not know (e.g. an unknown error code); the
     /// same status clap uses for a usage error.
     NotFound,
+    /// `nodemend diagnose --fail-on`: a finding at or above the chosen severity exists.
+    Found,
 }
 
 impl Outcome {
@@ -20,9 +22,14 @@ impl Outcome {
             Self::Success => ExitCode::SUCCESS,
             Self::Failed => ExitCode::from(FAILURE),
             Self::NotFound => ExitCode::from(2),
+            Self::Found => ExitCode::from(FOUND),
         }
     }
 }
 
 /// Status for a command that failed to run (bad file, unreachable API...).
 pub(crate) const FAILURE: u8 = 1;
+
+/// Status of `nodemend diagnose --fail-on <severity>` when a finding at or above it exists:
+/// distinct from 1 (could not run) and 2 (usage error).
+pub(crate) const FOUND: u8 = 3;

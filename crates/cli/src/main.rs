@@ -1,6 +1,7 @@
 //! The `nodemend` binary: parses the command line and hands it to [`app::run`].
 
 mod app;
+mod collect;
 mod commands;
 mod connect;
 mod controller;
@@ -8,8 +9,6 @@ mod demo;
 mod exit;
 mod logging;
 mod policy_file;
-// Rendering of `nodemend diagnose`; the diagnose command wires it.
-#[cfg_attr(not(test), allow(dead_code))]
 mod report;
 mod style;
 

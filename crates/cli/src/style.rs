@@ -17,8 +17,7 @@ impl Style {
         }
     }
 
-    /// Styling switched on or off regardless of the terminal, for tests.
-    #[cfg(test)]
+    /// Styling switched on or off regardless of the terminal (tests, reports written to a file).
     pub(crate) fn forced(enabled: bool) -> Self {
         Self { enabled }
     }

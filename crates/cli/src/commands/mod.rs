@@ -2,6 +2,8 @@
 
 pub(crate) mod crds;
 pub(crate) mod demo;
+pub(crate) mod diagnose;
 pub(crate) mod explain;
+pub(crate) mod reconcile;
 pub(crate) mod run;
 pub(crate) mod sim;

@@ -10,7 +10,22 @@ macro_rules! scenarios {
     };
 }
 
-scenarios!["reimage-fixes", "reboot-fixes",];
+scenarios![
+    "reimage-fixes",
+    "reboot-fixes",
+    "diag-cluster-upgrade-failed",
+    "diag-pool-quota",
+    "diag-pool-capacity",
+    "diag-pool-policy",
+    "diag-pool-lock",
+    "diag-subnet-full",
+    "diag-vm-disk-detach",
+    "diag-read-only-subscription",
+    "diag-provider-unregistered",
+    "diag-pdb-blocks-drain",
+    "diag-system-pods-down",
+    "diag-auto-repair-errors",
+];
 
 /// The built-in scenario called `name`.
 pub fn builtin(name: &str) -> Option<&'static str> {
