@@ -107,6 +107,15 @@ fn kubelet_spec(
     }
 }
 
+/// `provider_id` with its last segment (the instance ID or VM name) cut off, as a node whose
+/// provisioning did not finish may register it: no VM can be found from it.
+pub fn malformed_provider_id(provider_id: &str) -> String {
+    match provider_id.rfind('/') {
+        Some(slash) => provider_id[..=slash].to_owned(),
+        None => String::new(),
+    }
+}
+
 fn node_resource_group(world: &ArmWorldSpec) -> String {
     world
         .cluster
@@ -122,12 +131,14 @@ fn node_resource_group(world: &ArmWorldSpec) -> String {
 
 impl Fleet {
     /// Starts a kubelet for every VM of `arm` (built from `world`), talking to the API server
-    /// behind `client`, until `shutdown` fires.
+    /// behind `client`, until `shutdown` fires. The nodes named in `bad_provider_ids` register
+    /// a provider ID that cannot be parsed (see [`malformed_provider_id`]).
     pub fn start(
         client: kube::Client,
         arm: Arc<ArmSim>,
         world: &ArmWorldSpec,
         timing: KubeletTiming,
+        bad_provider_ids: &[String],
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         let mut machines = HashMap::new();
@@ -136,7 +147,13 @@ impl Fleet {
                 .pools
                 .iter()
                 .find(|p| p.name.eq_ignore_ascii_case(&vm.pool));
-            let spec = kubelet_spec(&vm, pool, world, index, &timing);
+            let mut spec = kubelet_spec(&vm, pool, world, index, &timing);
+            if bad_provider_ids
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&vm.computer_name))
+            {
+                spec.provider_id = malformed_provider_id(&spec.provider_id);
+            }
             let mut initial = VmState::healthy(boot_id(&vm.computer_name, vm.boot_count));
             initial.running = vm.power_state.eq_ignore_ascii_case("running");
             let (state, rx) = watch::channel(initial);
@@ -286,6 +303,39 @@ mod tests {
         assert_eq!(size_of("Standard_NC24ads_A100_v4").0, 24);
         assert_eq!(size_of("Standard_B2ms").0, 2);
         assert_eq!(size_of("weird").0, 2);
+    }
+
+    #[test]
+    fn malformed_provider_ids_name_no_vm() {
+        let world = ArmWorldSpec::default();
+        let rg = "/subscriptions/s/resourceGroups/MC_rg_aks_westeurope/providers/Microsoft.Compute";
+        for vm_id in [
+            format!("{rg}/virtualMachineScaleSets/aks-nodepool1-1-vmss/virtualMachines/2"),
+            format!("{rg}/virtualMachines/aks-nodepool2-1-0"),
+        ] {
+            let vm = VmSnapshot {
+                computer_name: "n".into(),
+                provider_id: format!("azure://{vm_id}"),
+                vm_id,
+                pool: "nodepool1".into(),
+                provisioning_state: "Succeeded".into(),
+                power_state: "running".into(),
+                busy: None,
+                healthy: true,
+                boot_count: 1,
+                deleted: false,
+            };
+            let good = kubelet_spec(&vm, None, &world, 0, &KubeletTiming::default()).provider_id;
+            assert!(good.parse::<nodemend_core::ProviderId>().is_ok(), "{good}");
+            let bad = malformed_provider_id(&good);
+            assert!(
+                good.starts_with(&bad) && bad.ends_with("/virtualMachines/"),
+                "{bad}"
+            );
+            let err = bad.parse::<nodemend_core::ProviderId>().unwrap_err();
+            assert!(err.problem.contains("\"virtualMachines\""), "{err}");
+        }
+        assert_eq!(malformed_provider_id("garbage"), "");
     }
 
     #[test]

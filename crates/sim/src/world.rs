@@ -157,11 +157,17 @@ impl SimWorld {
             lease_interval: secs(&k.lease_interval),
             status_interval: secs(&k.status_interval),
         };
+        let bad_provider_ids: Vec<String> = k
+            .bad_provider_ids
+            .iter()
+            .filter_map(|r| resolve_in(&arm, r))
+            .collect();
         let fleet = Fleet::start(
             client.clone(),
             Arc::clone(&arm),
             &scenario.azure,
             timing,
+            &bad_provider_ids,
             shutdown_rx.clone(),
         );
         let (restarts, _) = broadcast::channel(8);
@@ -183,19 +189,7 @@ impl SimWorld {
     /// The node a scenario reference names: `pool/index` (the index-th VM of the pool, by
     /// name) or a node name.
     pub fn resolve(&self, reference: &str) -> Option<String> {
-        let Some((pool, index)) = reference.split_once('/') else {
-            return Some(reference.to_owned());
-        };
-        let index: usize = index.parse().ok()?;
-        let mut names: Vec<String> = self
-            .arm
-            .vms()
-            .into_iter()
-            .filter(|v| v.pool.eq_ignore_ascii_case(pool))
-            .map(|v| v.computer_name)
-            .collect();
-        names.sort();
-        names.into_iter().nth(index)
+        resolve_in(&self.arm, reference)
     }
 
     /// Fires whenever the timeline asks for the controller to be restarted.
@@ -346,6 +340,22 @@ impl SimWorld {
             }
         });
     }
+}
+
+/// The node a scenario reference names, among the VMs of `arm` (see [`SimWorld::resolve`]).
+fn resolve_in(arm: &ArmSim, reference: &str) -> Option<String> {
+    let Some((pool, index)) = reference.split_once('/') else {
+        return Some(reference.to_owned());
+    };
+    let index: usize = index.parse().ok()?;
+    let mut names: Vec<String> = arm
+        .vms()
+        .into_iter()
+        .filter(|v| v.pool.eq_ignore_ascii_case(pool))
+        .map(|v| v.computer_name)
+        .collect();
+    names.sort();
+    names.into_iter().nth(index)
 }
 
 impl Drop for SimWorld {

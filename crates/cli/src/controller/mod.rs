@@ -17,7 +17,9 @@ use nodemend_core::cloud::{CloudProvider, ClusterRef};
 use nodemend_core::model::NodeView;
 use nodemend_core::planner::{Decision, Fleet, Scope, plan};
 use nodemend_core::policy::{Action, Policy};
-use nodemend_core::repair::{Effect, Observation, Repair, RepairEvent, Transition, step};
+use nodemend_core::repair::{
+    DrainProgress, Effect, Observation, Repair, RepairEvent, Transition, step,
+};
 use nodemend_kube::events::EventRecorder;
 use nodemend_kube::leader::Election;
 use nodemend_kube::records::RepairRecords;
@@ -158,6 +160,8 @@ impl<C: CloudProvider + 'static> Controller<C> {
             Report::Drain { node, progress } => {
                 if let Some(slot) = self.state.active.get_mut(&node) {
                     slot.draining = false;
+                    slot.blocked =
+                        matches!(progress, DrainProgress::Blocked { .. }).then(|| progress.clone());
                     slot.drain = Some(progress);
                 }
             }
@@ -305,6 +309,12 @@ impl<C: CloudProvider + 'static> Controller<C> {
             skips: Vec::new(),
             wake: plan.wake_at,
         };
+        // Until the caches have loaded, a node missing from them says nothing: stepping a
+        // resumed repair now would cancel it as if its node had been deleted. (The plan is
+        // empty too, so nothing else is decided.)
+        if !index.synced() {
+            return out;
+        }
         for (name, slot) in &mut self.state.active {
             let node = index.node(name);
             let obs = Observation {
@@ -312,7 +322,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 node,
                 action_result: slot.result.take(),
                 in_flight: slot.in_flight,
-                drain: slot.drain.take(),
+                drain: slot.drain.take().or_else(|| slot.blocked.clone()),
                 may_act: plan.may_act(slot.repair.pool.as_deref()),
                 redeploy_budget_left: budget,
             };
@@ -421,5 +431,165 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 .get_or_create(&metrics::ScopeLabel { scope })
                 .set(1);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use nodemend_azure::{ArmConfig, AzureProvider};
+    use nodemend_core::index::Feed;
+    use nodemend_core::model::{ConditionStatus, NodeCondition, READY};
+    use nodemend_core::repair::Phase;
+
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    /// A controller whose clients point nowhere: `decide` does no IO.
+    fn offline_controller() -> Controller<AzureProvider> {
+        let nowhere = "http://127.0.0.1:9";
+        let client = kube::Client::try_from(kube::Config::new(nowhere.parse().unwrap())).unwrap();
+        let env: BTreeMap<&str, &str> = [
+            ("NODEMEND_ARM_ENDPOINT", nowhere),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_SECRET", "s"),
+        ]
+        .into();
+        let config =
+            ArmConfig::from_env(|name| env.get(name).map(|v| (*v).to_owned()), None, None).unwrap();
+        let (reports, _) = mpsc::unbounded_channel();
+        Controller {
+            recorder: Arc::new(EventRecorder::new(client.clone(), "test")),
+            records: RepairRecords::new(client.clone()),
+            client,
+            cloud: Arc::new(AzureProvider::new(&config).unwrap()),
+            settings: Settings {
+                policy: Policy::default(),
+                identity: "test".into(),
+                election: None,
+                cluster: None,
+                min_pass_interval: Duration::ZERO,
+            },
+            index: SharedIndex::default(),
+            metrics: Arc::new(Metrics::new()),
+            ready: Arc::new(AtomicBool::new(false)),
+            state: State::default(),
+            reports,
+        }
+    }
+
+    fn sync_with(controller: &Controller<AzureProvider>, node: NodeView) {
+        if let Ok(mut index) = controller.index.index.lock() {
+            index.begin_relist(Feed::Nodes);
+            index.apply_node(node);
+            index.end_relist(Feed::Nodes);
+            index.begin_relist(Feed::Leases);
+            index.end_relist(Feed::Leases);
+        }
+    }
+
+    fn unknown_node(name: &str) -> NodeView {
+        let mut node = NodeView::new(name);
+        node.conditions
+            .push(NodeCondition::new(READY, ConditionStatus::Unknown, at(0)));
+        node
+    }
+
+    #[tokio::test]
+    async fn a_drain_that_times_out_says_what_blocked_it() {
+        let mut controller = offline_controller();
+        let mut policy = nodemend_core::policy::RawPolicy::default();
+        policy.defaults = Some(nodemend_core::policy::RawPool {
+            drain: Some(nodemend_core::policy::RawDrain::Settings {
+                timeout: Some("30s".into()),
+                on_timeout: Some("stop".into()),
+            }),
+            ladder: Some(vec![nodemend_core::policy::RawStep::Action(
+                "reimage".into(),
+            )]),
+            ..Default::default()
+        });
+        controller.settings.policy = policy.resolve().unwrap();
+        let mut repair = Repair::new("n1", None, at(0));
+        repair.phase = Phase::Draining { since: at(0) };
+        controller
+            .state
+            .active
+            .insert("n1".into(), Slot::new(repair));
+        sync_with(&controller, unknown_node("n1"));
+        let reason =
+            "default/web-0: Cannot evict pod as it would violate the pod's disruption budget.";
+        controller.absorb(Report::Drain {
+            node: "n1".into(),
+            progress: DrainProgress::Blocked {
+                reason: reason.into(),
+            },
+        });
+        // A pass before the timeout consumes the report and asks for another round.
+        let decided = controller.decide(at(10));
+        let still: Vec<&Phase> = decided
+            .transitions
+            .iter()
+            .map(|(_, t)| &t.repair.phase)
+            .collect();
+        assert!(matches!(still[..], [Phase::Draining { .. }]), "{still:?}");
+        // The timeout comes between two rounds: the event still names the budget.
+        let decided = controller.decide(at(31));
+        let [(_, t)] = &decided.transitions[..] else {
+            panic!("{:?}", decided.transitions);
+        };
+        assert!(matches!(t.repair.phase, Phase::GaveUp { .. }));
+        let message = t
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Event(ev) if ev.reason == "NodeRepairGaveUp" => Some(ev.message.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert!(message.contains(reason), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_resumed_repair_waits_for_the_node_cache_to_load() {
+        let mut controller = offline_controller();
+        let mut repair = Repair::new("n1", None, at(0));
+        repair.phase = Phase::Acting {
+            action: Action::Reboot,
+            issued: at(0),
+        };
+        controller
+            .state
+            .active
+            .insert("n1".into(), Slot::new(repair.clone()));
+        let decided = controller.decide(at(5));
+        assert!(
+            decided.transitions.is_empty(),
+            "nothing is stepped before the caches load"
+        );
+        assert_eq!(controller.state.active["n1"].repair, repair);
+
+        sync_with(&controller, unknown_node("n1"));
+        let decided = controller.decide(at(6));
+        let phases: Vec<&Phase> = decided
+            .transitions
+            .iter()
+            .map(|(_, t)| &t.repair.phase)
+            .collect();
+        assert!(
+            matches!(
+                phases[..],
+                [Phase::Verifying {
+                    action: Action::Reboot,
+                    ..
+                }]
+            ),
+            "the reboot that may have been sent is verified, not cancelled nor sent again: {phases:?}"
+        );
     }
 }

@@ -22,6 +22,9 @@ pub(crate) struct Slot {
     pub(crate) draining: bool,
     /// The last drain round's report, not yet stepped.
     pub(crate) drain: Option<DrainProgress>,
+    /// Why the latest drain round could not evict everything, kept until a round reports
+    /// otherwise, so a drain that times out between rounds can still say what blocked it.
+    pub(crate) blocked: Option<DrainProgress>,
     /// No new drain round before this time.
     pub(crate) next_drain: Timestamp,
 }
@@ -34,6 +37,7 @@ impl Slot {
             result: None,
             draining: false,
             drain: None,
+            blocked: None,
             next_drain: Timestamp::UNIX_EPOCH,
         }
     }

@@ -81,8 +81,20 @@ pub enum Decision {
 pub struct PoolHealth {
     /// Unhealthy nodes.
     pub unhealthy: usize,
+    /// Nodes with a symptom that has not lasted the threshold yet.
+    pub suspect: usize,
     /// All nodes.
     pub total: usize,
+}
+
+impl PoolHealth {
+    /// The nodes that count against `maxUnhealthy`: the unhealthy ones and the suspects. In a
+    /// storm nodes cross the threshold one after the other (their last heartbeats differ by up
+    /// to a lease interval), so counting only the ones already across would let the first of
+    /// them be repaired alone before the hold starts.
+    pub fn troubled(&self) -> usize {
+        self.unhealthy + self.suspect
+    }
 }
 
 /// The planner's answer.
@@ -129,7 +141,10 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
                     earliest(&mut out.wake_at, deadline);
                 }
             }
-            Health::Suspect { unhealthy_at, .. } => earliest(&mut out.wake_at, unhealthy_at),
+            Health::Suspect { unhealthy_at, .. } => {
+                entry.suspect += 1;
+                earliest(&mut out.wake_at, unhealthy_at);
+            }
             Health::Unhealthy { since, symptoms } => {
                 entry.unhealthy += 1;
                 unhealthy.push((node, since, symptoms));
@@ -228,7 +243,7 @@ fn held_reason(plan: &Plan, pool: Option<&str>, policy: &Policy) -> Option<SkipR
     {
         return Some(SkipReason::TooManyUnhealthy {
             scope: format!("pool {key}"),
-            unhealthy: p.unhealthy,
+            unhealthy: p.troubled(),
             total: p.total,
             limit: policy.pool(pool).max_unhealthy.to_string(),
         });
@@ -236,7 +251,7 @@ fn held_reason(plan: &Plan, pool: Option<&str>, policy: &Policy) -> Option<SkipR
     if plan.held.contains(&Scope::Cluster) {
         return Some(SkipReason::TooManyUnhealthy {
             scope: "the cluster".into(),
-            unhealthy: plan.pools.values().map(|p| p.unhealthy).sum(),
+            unhealthy: plan.pools.values().map(PoolHealth::troubled).sum(),
             total: plan.pools.values().map(|p| p.total).sum(),
             limit: policy.max_unhealthy.to_string(),
         });
@@ -271,7 +286,7 @@ fn latest_repairs(repairs: &[Repair]) -> BTreeMap<&str, &Repair> {
 }
 
 fn hold_overloaded_scopes(out: &mut Plan, fleet_size: usize, policy: &Policy) {
-    let total_unhealthy: usize = out.pools.values().map(|p| p.unhealthy).sum();
+    let total_unhealthy: usize = out.pools.values().map(PoolHealth::troubled).sum();
     if !policy.max_unhealthy.allows(total_unhealthy, fleet_size) {
         out.held.insert(Scope::Cluster);
         out.decisions.push(Decision::Hold {
@@ -288,12 +303,12 @@ fn hold_overloaded_scopes(out: &mut Plan, fleet_size: usize, policy: &Policy) {
             Some(name.as_str())
         };
         let limit = policy.pool(pool).max_unhealthy;
-        if !limit.allows(health.unhealthy, health.total) {
+        if !limit.allows(health.troubled(), health.total) {
             let scope = Scope::Pool(name.clone());
             out.held.insert(scope.clone());
             out.decisions.push(Decision::Hold {
                 scope,
-                unhealthy: health.unhealthy,
+                unhealthy: health.troubled(),
                 total: health.total,
                 limit,
             });

@@ -67,6 +67,7 @@ fn starts_a_repair_for_a_node_past_the_threshold() {
         due.pools["np1"],
         PoolHealth {
             unhealthy: 1,
+            suspect: 0,
             total: 5
         }
     );
@@ -113,6 +114,41 @@ fn a_storm_holds_the_pool_and_says_so() {
     }));
     assert!(!p.may_act(Some("np1")));
     assert!(p.may_act(Some("np2")));
+}
+
+#[test]
+fn nodes_about_to_cross_the_threshold_count_toward_the_storm_cap() {
+    // Two of four nodes went NotReady a second apart: when the first crosses the threshold
+    // the second is still a suspect, and repairing the first alone would act inside a storm.
+    let mut nodes = pool_of(4, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(1));
+    let states = BTreeMap::new();
+    let p = run(t(300), &nodes, &[], &states, &Policy::default());
+    assert!(starts(&p).is_empty(), "{:?}", p.decisions);
+    assert_eq!(
+        p.pools["np1"],
+        PoolHealth {
+            unhealthy: 1,
+            suspect: 1,
+            total: 4
+        }
+    );
+    assert!(!p.may_act(Some("np1")));
+    assert!(
+        matches!(
+            skip_of(&p, "np1-0"),
+            Some(SkipReason::TooManyUnhealthy { unhealthy: 2, .. })
+        ),
+        "{:?}",
+        p.decisions
+    );
+    // One suspect alone in a big enough pool does not hold the other's repair.
+    let mut nodes = pool_of(6, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(1));
+    let p = run(t(300), &nodes, &[], &states, &Policy::default());
+    assert_eq!(starts(&p), ["np1-0"]);
 }
 
 #[test]

@@ -117,6 +117,16 @@ fn finish_vm_action(
             boot_count: vm.boot_count,
         };
         let resource_id = vm.id.clone();
+        let pool = vm.pool.clone();
+        // A redeploy that fails leaves the agent pool itself Failed, as AKS shows it after
+        // VMRedeploymentFailed; reconciling the pool clears it.
+        if op == VmOp::Redeploy
+            && let Some(error) = &own_error
+            && let Some(p) = world.pool(&pool)
+        {
+            world.pools[p].provisioning_state = ProvisioningState::Failed;
+            world.pools[p].error = Some(error.clone());
+        }
         record_activity(world, now, &resource_id, op_name(op), own_error);
         publish(shared, event);
     }
@@ -266,8 +276,43 @@ mod tests {
         let done = events.recv().await.unwrap();
         assert_eq!(done.phase, VmPhase::Failed("VMRedeploymentFailed".into()));
         let world = shared.lock();
-        assert_eq!(world.ops[&op].status, OpStatus::Failed(error));
+        assert_eq!(world.ops[&op].status, OpStatus::Failed(error.clone()));
         assert_eq!(world.vms[1].provisioning_state, ProvisioningState::Failed);
         assert_eq!(world.vms[1].boot_count, 1);
+        assert_eq!(world.pools[0].provisioning_state, ProvisioningState::Failed);
+        assert_eq!(world.pools[0].error.as_ref(), Some(&error));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn only_a_failed_redeploy_fails_the_pool() {
+        let shared = shared(ArmWorldSpec::default());
+        let mut events = shared.events.subscribe();
+        let error = ErrorSpec {
+            code: "VMExtensionProvisioningError".into(),
+            ..ErrorSpec::default()
+        };
+        {
+            let mut world = shared.lock();
+            start_vm_action(&shared, &mut world, VmOp::Restart, vec![(0, Some(error))]);
+        }
+        let _started = events.recv().await.unwrap();
+        let _done = events.recv().await.unwrap();
+        {
+            let mut world = shared.lock();
+            assert_eq!(world.vms[0].provisioning_state, ProvisioningState::Failed);
+            assert_eq!(
+                world.pools[0].provisioning_state,
+                ProvisioningState::Succeeded
+            );
+            start_vm_action(&shared, &mut world, VmOp::Redeploy, vec![(1, None)]);
+        }
+        let _started = events.recv().await.unwrap();
+        let _done = events.recv().await.unwrap();
+        let world = shared.lock();
+        assert_eq!(
+            world.pools[0].provisioning_state,
+            ProvisioningState::Succeeded
+        );
+        assert!(world.pools[0].error.is_none());
     }
 }

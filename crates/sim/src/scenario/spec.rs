@@ -54,6 +54,9 @@ pub struct KubernetesSpec {
     pub pdbs: Vec<PdbSpec>,
     /// Events present from the start (as AKS or an earlier nodemend run left them).
     pub events: Vec<EventSpec>,
+    /// Nodes (`pool/index` or node name) whose kubelet registers a provider ID that cannot be
+    /// parsed (the VM part is cut off), like a node that was not provisioned correctly.
+    pub bad_provider_ids: Vec<String>,
 }
 
 impl Default for KubernetesSpec {
@@ -65,6 +68,7 @@ impl Default for KubernetesSpec {
             pods: Vec::new(),
             pdbs: Vec::new(),
             events: Vec::new(),
+            bad_provider_ids: Vec::new(),
         }
     }
 }
@@ -348,6 +352,10 @@ impl Scenario {
                 self.check_node(node)
                     .map_err(|p| invalid(format!("kubernetes.pods[{i}].node"), p))?;
             }
+        }
+        for (i, node) in k.bad_provider_ids.iter().enumerate() {
+            self.check_node(node)
+                .map_err(|p| invalid(format!("kubernetes.bad_provider_ids[{i}]"), p))?;
         }
         for (i, pdb) in k.pdbs.iter().enumerate() {
             if pdb.min_available.is_some() == pdb.max_unavailable.is_some() {

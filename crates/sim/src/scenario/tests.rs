@@ -47,6 +47,10 @@ fn wrong_values_name_the_field() {
         ),
         ("[policy]\nthreshold = \"fast\"\n", "policy.threshold"),
         (
+            "[kubernetes]\nbad_provider_ids = [\"nodepool1/3\"]\n",
+            "kubernetes.bad_provider_ids[0]",
+        ),
+        (
             "[[kubernetes.pdbs]]\nname = \"p\"\nselector = { app = \"a\" }\n",
             "kubernetes.pdbs[0]",
         ),
