@@ -26,16 +26,35 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Explain why a cluster, pool or node is failing: the cause and the exact fix.
+    Diagnose(commands::diagnose::DiagnoseArgs),
+    /// Bring the cluster, a pool or a node's VM back to its desired state.
+    Reconcile(commands::reconcile::ReconcileArgs),
     /// Explain an Azure/AKS error code: what causes it and how to fix it.
     Explain(commands::explain::ExplainArgs),
+    /// Play a failure scenario on the embedded simulators with the real controller.
+    Demo(commands::demo::DemoArgs),
+    /// Run the node auto-repair controller.
+    Run(commands::run::RunArgs),
+    /// Run the simulators (Kubernetes API server, ARM, kubelets) on their own.
+    Sim(commands::sim::SimArgs),
+    /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
+    Crds(commands::crds::CrdsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit status:
-/// 0 success, 1 the command failed, 2 a usage error or an unknown code.
+/// 0 success, 1 the command failed, 2 a usage error or an unknown code, 3 `diagnose --fail-on`
+/// found something at or above the severity.
 pub(crate) fn main() -> ExitCode {
     let Cli { command } = Cli::parse();
     let result = match command {
+        Command::Diagnose(args) => commands::diagnose::run(args),
+        Command::Reconcile(args) => commands::reconcile::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Crds(args) => commands::crds::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Demo(args) => commands::demo::run(args),
+        Command::Sim(args) => commands::sim::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

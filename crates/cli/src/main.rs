@@ -1,8 +1,15 @@
 //! The `nodemend` binary: parses the command line and hands it to [`app::run`].
 
 mod app;
+mod collect;
 mod commands;
+mod connect;
+mod controller;
+mod demo;
 mod exit;
+mod logging;
+mod policy_file;
+mod report;
 mod style;
 
 fn main() -> std::process::ExitCode {

@@ -17,6 +17,11 @@ impl Style {
         }
     }
 
+    /// Styling switched on or off regardless of the terminal (tests, reports written to a file).
+    pub(crate) fn forced(enabled: bool) -> Self {
+        Self { enabled }
+    }
+
     fn wrap(self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")

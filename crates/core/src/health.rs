@@ -115,6 +115,12 @@ impl Health {
     }
 }
 
+/// When a healthy node would next change state with nothing else happening: its lease running
+/// out. The controller sleeps until the earliest of these instead of polling.
+pub fn lease_deadline(node: &NodeView, rules: &HealthRules) -> Option<Timestamp> {
+    node.lease_renewed.map(|renewed| renewed + rules.threshold)
+}
+
 /// Classifies `node` at `now`.
 pub fn assess(node: &NodeView, now: Timestamp, rules: &HealthRules) -> Health {
     let symptoms = symptoms(node, now, rules);
@@ -145,10 +151,10 @@ fn symptoms(node: &NodeView, now: Timestamp, rules: &HealthRules) -> Vec<Symptom
         }),
         _ => {}
     }
-    // A lease is only a symptom once it is older than the threshold: kubelets renew every
+    // A lease is only a symptom once it is as old as the threshold: kubelets renew every
     // 10 s, so a younger lease says nothing. Its symptom starts at the last renewal.
     if let Some(renewed) = node.lease_renewed
-        && now.duration_since(renewed) > rules.threshold
+        && now.duration_since(renewed) >= rules.threshold
     {
         found.push(Symptom::LeaseExpired { renewed });
     }
@@ -224,8 +230,9 @@ mod tests {
         let mut node = node_with_ready(ConditionStatus::True, 0);
         node.lease_renewed = Some(ts(0));
         let rules = HealthRules::default();
-        assert_eq!(assess(&node, ts(300), &rules), Health::Healthy);
-        match assess(&node, ts(301), &rules) {
+        assert_eq!(assess(&node, ts(299), &rules), Health::Healthy);
+        assert_eq!(lease_deadline(&node, &rules), Some(ts(300)));
+        match assess(&node, ts(300), &rules) {
             Health::Unhealthy { since, symptoms } => {
                 assert_eq!(since, ts(300));
                 assert_eq!(symptoms, vec![Symptom::LeaseExpired { renewed: ts(0) }]);

@@ -9,9 +9,13 @@
 //! - [`ProviderId`]: how a node names its VM.
 //! - [`catalog`]: every Azure/AKS error code nodemend knows, with cause and remedy.
 //! - [`alert`]: alert rules over archived events and NotReady nodes.
+//! - [`cloud`]: the [`cloud::CloudProvider`] trait that cloud adapters implement.
+//! - [`diagnosis`]: rules over a snapshot of a cluster that explain a failed state.
 
 pub mod alert;
 pub mod catalog;
+pub mod cloud;
+pub mod diagnosis;
 pub mod drain;
 #[cfg(test)]
 mod fixtures;

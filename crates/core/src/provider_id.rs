@@ -52,6 +52,12 @@ pub struct ProviderIdError {
     pub problem: String,
 }
 
+impl ProviderIdError {
+    /// The code a repair reports when the node's provider ID cannot name a VM, as AKS reports
+    /// it in its `Node...Error` events.
+    pub const REPAIR_CODE: &'static str = "scaleSetNameAndInstanceIDFromProviderID failed";
+}
+
 impl ProviderId {
     /// Subscription the VM lives in.
     pub fn subscription(&self) -> &str {

@@ -33,6 +33,8 @@ struct Recorded {
 /// Records events on nodes, folding repeats.
 pub struct EventRecorder {
     api: Api<Event>,
+    /// Makes names unique when several events are recorded in the same instant.
+    sequence: std::sync::atomic::AtomicU32,
     instance: String,
     recent: Mutex<HashMap<(String, String, String), Recorded>>,
 }
@@ -42,6 +44,7 @@ impl EventRecorder {
     pub fn new(client: kube::Client, instance: impl Into<String>) -> Self {
         Self {
             api: Api::namespaced(client, "default"),
+            sequence: std::sync::atomic::AtomicU32::new(0),
             instance: instance.into(),
             recent: Mutex::new(HashMap::new()),
         }
@@ -85,7 +88,15 @@ impl EventRecorder {
                 Err(e) => return Err(err(e)),
             }
         }
-        let name = format!("{}.{:x}", node.name, now.as_nanosecond());
+        let sequence = self
+            .sequence
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!(
+            "{}.{:x}{:04x}",
+            node.name,
+            now.as_nanosecond(),
+            sequence & 0xffff
+        );
         let body = self.event(&name, node, event, now);
         self.api
             .create(&PostParams::default(), &body)

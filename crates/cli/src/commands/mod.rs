@@ -1,3 +1,9 @@
 //! One module per subcommand.
 
+pub(crate) mod crds;
+pub(crate) mod demo;
+pub(crate) mod diagnose;
 pub(crate) mod explain;
+pub(crate) mod reconcile;
+pub(crate) mod run;
+pub(crate) mod sim;

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::health::{Health, Symptom, assess};
+use crate::health::{Health, Symptom, assess, lease_deadline};
 use crate::model::{NodeView, ProvisioningState};
 use crate::policy::{Limit, Policy};
 use crate::repair::Repair;
@@ -26,7 +26,7 @@ pub struct Fleet<'a> {
     /// Every watch has delivered its initial list. Until then nothing is decided.
     pub synced: bool,
     /// All nodes.
-    pub nodes: &'a [NodeView],
+    pub nodes: &'a [&'a NodeView],
     /// Repair records, active and finished (the latest per node is used).
     pub repairs: &'a [Repair],
     /// Provisioning state of each agent pool, when the cloud side is known.
@@ -81,8 +81,20 @@ pub enum Decision {
 pub struct PoolHealth {
     /// Unhealthy nodes.
     pub unhealthy: usize,
+    /// Nodes with a symptom that has not lasted the threshold yet.
+    pub suspect: usize,
     /// All nodes.
     pub total: usize,
+}
+
+impl PoolHealth {
+    /// The nodes that count against `maxUnhealthy`: the unhealthy ones and the suspects. In a
+    /// storm nodes cross the threshold one after the other (their last heartbeats differ by up
+    /// to a lease interval), so counting only the ones already across would let the first of
+    /// them be repaired alone before the hold starts.
+    pub fn troubled(&self) -> usize {
+        self.unhealthy + self.suspect
+    }
 }
 
 /// The planner's answer.
@@ -120,12 +132,19 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
     }
     let latest = latest_repairs(fleet.repairs);
     let mut unhealthy = Vec::new();
-    for node in fleet.nodes {
+    for &node in fleet.nodes {
         let entry = out.pools.entry(pool_key(node.pool.as_deref())).or_default();
         entry.total += 1;
         match assess(node, now, &policy.health) {
-            Health::Healthy => {}
-            Health::Suspect { unhealthy_at, .. } => earliest(&mut out.wake_at, unhealthy_at),
+            Health::Healthy => {
+                if let Some(deadline) = lease_deadline(node, &policy.health) {
+                    earliest(&mut out.wake_at, deadline);
+                }
+            }
+            Health::Suspect { unhealthy_at, .. } => {
+                entry.suspect += 1;
+                earliest(&mut out.wake_at, unhealthy_at);
+            }
             Health::Unhealthy { since, symptoms } => {
                 entry.unhealthy += 1;
                 unhealthy.push((node, since, symptoms));
@@ -172,7 +191,11 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
             });
             continue;
         }
-        if !out.may_act(node.pool.as_deref()) {
+        if let Some(reason) = held_reason(&out, node.pool.as_deref(), policy) {
+            per_node.push(Decision::Skip {
+                node: node.name.clone(),
+                reason,
+            });
             continue;
         }
         let in_pool = running_pool.entry(key).or_default();
@@ -210,6 +233,32 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
     out
 }
 
+/// The storm that holds `pool`, as a skip reason for one of its nodes.
+fn held_reason(plan: &Plan, pool: Option<&str>, policy: &Policy) -> Option<SkipReason> {
+    let key = pool_key(pool);
+    if let Some(p) = plan
+        .pools
+        .get(&key)
+        .filter(|_| plan.held.contains(&Scope::Pool(key.clone())))
+    {
+        return Some(SkipReason::TooManyUnhealthy {
+            scope: format!("pool {key}"),
+            unhealthy: p.troubled(),
+            total: p.total,
+            limit: policy.pool(pool).max_unhealthy.to_string(),
+        });
+    }
+    if plan.held.contains(&Scope::Cluster) {
+        return Some(SkipReason::TooManyUnhealthy {
+            scope: "the cluster".into(),
+            unhealthy: plan.pools.values().map(PoolHealth::troubled).sum(),
+            total: plan.pools.values().map(|p| p.total).sum(),
+            limit: policy.max_unhealthy.to_string(),
+        });
+    }
+    None
+}
+
 fn earliest(slot: &mut Option<Timestamp>, candidate: Timestamp) {
     *slot = Some(slot.map_or(candidate, |t| t.min(candidate)));
 }
@@ -237,7 +286,7 @@ fn latest_repairs(repairs: &[Repair]) -> BTreeMap<&str, &Repair> {
 }
 
 fn hold_overloaded_scopes(out: &mut Plan, fleet_size: usize, policy: &Policy) {
-    let total_unhealthy: usize = out.pools.values().map(|p| p.unhealthy).sum();
+    let total_unhealthy: usize = out.pools.values().map(PoolHealth::troubled).sum();
     if !policy.max_unhealthy.allows(total_unhealthy, fleet_size) {
         out.held.insert(Scope::Cluster);
         out.decisions.push(Decision::Hold {
@@ -254,12 +303,12 @@ fn hold_overloaded_scopes(out: &mut Plan, fleet_size: usize, policy: &Policy) {
             Some(name.as_str())
         };
         let limit = policy.pool(pool).max_unhealthy;
-        if !limit.allows(health.unhealthy, health.total) {
+        if !limit.allows(health.troubled(), health.total) {
             let scope = Scope::Pool(name.clone());
             out.held.insert(scope.clone());
             out.decisions.push(Decision::Hold {
                 scope,
-                unhealthy: health.unhealthy,
+                unhealthy: health.troubled(),
                 total: health.total,
                 limit,
             });

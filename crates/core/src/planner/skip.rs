@@ -54,6 +54,18 @@ pub enum SkipReason {
         /// The pool's `maxConcurrent`.
         max: u32,
     },
+    /// Too much of the pool or cluster is unhealthy: a network or control-plane problem, not a
+    /// node problem.
+    TooManyUnhealthy {
+        /// `cluster` or the pool's name.
+        scope: String,
+        /// Unhealthy nodes in the scope.
+        unhealthy: usize,
+        /// All nodes in the scope.
+        total: usize,
+        /// The policy's cap.
+        limit: String,
+    },
     /// The cluster already has as many repairs running as allowed.
     ClusterBusyRepairing {
         /// Repairs running.
@@ -76,6 +88,7 @@ impl SkipReason {
             Self::SingleNodeCluster => "single-node-cluster",
             Self::GaveUpBefore => "gave-up-before",
             Self::BackingOff { .. } => "backing-off",
+            Self::TooManyUnhealthy { .. } => "too-many-unhealthy",
             Self::PoolBusyRepairing { .. } => "pool-concurrency",
             Self::ClusterBusyRepairing { .. } => "cluster-concurrency",
         }
@@ -105,6 +118,15 @@ impl fmt::Display for SkipReason {
             Self::BackingOff { until } => write!(
                 f,
                 "an earlier repair ended recently; next try after {until}"
+            ),
+            Self::TooManyUnhealthy {
+                scope,
+                unhealthy,
+                total,
+                limit,
+            } => write!(
+                f,
+                "{unhealthy} of {total} nodes in {scope} are unhealthy, above maxUnhealthy {limit}: that points at the network or the control plane, not at this node"
             ),
             Self::PoolBusyRepairing { running, max } => {
                 write!(

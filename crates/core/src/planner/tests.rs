@@ -7,17 +7,22 @@ use crate::fixtures::{NodeFixture, node, t};
 use crate::policy::RawPolicy;
 use crate::repair::{Phase, Repair};
 
-fn fleet<'a>(
-    nodes: &'a [NodeView],
-    repairs: &'a [Repair],
-    states: &'a BTreeMap<String, ProvisioningState>,
-) -> Fleet<'a> {
-    Fleet {
+/// Runs the planner over owned fixtures (the planner itself takes references).
+fn run(
+    now: Timestamp,
+    nodes: &[NodeView],
+    repairs: &[Repair],
+    states: &BTreeMap<String, ProvisioningState>,
+    policy: &Policy,
+) -> Plan {
+    let refs: Vec<&NodeView> = nodes.iter().collect();
+    let fleet = Fleet {
         synced: true,
-        nodes,
+        nodes: &refs,
         repairs,
         pool_states: states,
-    }
+    };
+    plan(now, fleet, policy)
 }
 
 fn starts(plan: &Plan) -> Vec<&str> {
@@ -49,19 +54,20 @@ fn starts_a_repair_for_a_node_past_the_threshold() {
     nodes[2] = nodes[2].clone().not_ready_since(t(0));
     let states = BTreeMap::new();
     let policy = Policy::default();
-    let early = plan(t(299), fleet(&nodes, &[], &states), &policy);
+    let early = run(t(299), &nodes, &[], &states, &policy);
     assert!(starts(&early).is_empty());
     assert_eq!(
         early.wake_at,
         Some(t(300)),
         "wakes exactly when the node crosses the threshold"
     );
-    let due = plan(t(300), fleet(&nodes, &[], &states), &policy);
+    let due = run(t(300), &nodes, &[], &states, &policy);
     assert_eq!(starts(&due), ["np1-2"]);
     assert_eq!(
         due.pools["np1"],
         PoolHealth {
             unhealthy: 1,
+            suspect: 0,
             total: 5
         }
     );
@@ -69,10 +75,15 @@ fn starts_a_repair_for_a_node_past_the_threshold() {
 
 #[test]
 fn nothing_happens_before_the_caches_are_synced() {
-    let nodes = vec![node("a").not_ready_since(t(0)), node("b")];
+    let nodes = [node("a").not_ready_since(t(0)), node("b")];
+    let refs: Vec<&NodeView> = nodes.iter().collect();
     let states = BTreeMap::new();
-    let mut f = fleet(&nodes, &[], &states);
-    f.synced = false;
+    let f = Fleet {
+        synced: false,
+        nodes: &refs,
+        repairs: &[],
+        pool_states: &states,
+    };
     let p = plan(t(10_000), f, &Policy::default());
     assert!(p.decisions.is_empty());
     assert!(!p.may_act(None));
@@ -86,8 +97,15 @@ fn a_storm_holds_the_pool_and_says_so() {
         *n = n.clone().not_ready_since(t(0));
     }
     let states = BTreeMap::new();
-    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    let p = run(t(600), &nodes, &[], &states, &Policy::default());
     assert!(starts(&p).is_empty());
+    let why = skip_of(&p, "np1-0")
+        .expect("held nodes are told why")
+        .to_string();
+    assert!(
+        why.contains("2 of 4 nodes in pool np1 are unhealthy"),
+        "{why}"
+    );
     assert!(p.decisions.contains(&Decision::Hold {
         scope: Scope::Pool("np1".into()),
         unhealthy: 2,
@@ -99,6 +117,41 @@ fn a_storm_holds_the_pool_and_says_so() {
 }
 
 #[test]
+fn nodes_about_to_cross_the_threshold_count_toward_the_storm_cap() {
+    // Two of four nodes went NotReady a second apart: when the first crosses the threshold
+    // the second is still a suspect, and repairing the first alone would act inside a storm.
+    let mut nodes = pool_of(4, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(1));
+    let states = BTreeMap::new();
+    let p = run(t(300), &nodes, &[], &states, &Policy::default());
+    assert!(starts(&p).is_empty(), "{:?}", p.decisions);
+    assert_eq!(
+        p.pools["np1"],
+        PoolHealth {
+            unhealthy: 1,
+            suspect: 1,
+            total: 4
+        }
+    );
+    assert!(!p.may_act(Some("np1")));
+    assert!(
+        matches!(
+            skip_of(&p, "np1-0"),
+            Some(SkipReason::TooManyUnhealthy { unhealthy: 2, .. })
+        ),
+        "{:?}",
+        p.decisions
+    );
+    // One suspect alone in a big enough pool does not hold the other's repair.
+    let mut nodes = pool_of(6, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(1));
+    let p = run(t(300), &nodes, &[], &states, &Policy::default());
+    assert_eq!(starts(&p), ["np1-0"]);
+}
+
+#[test]
 fn a_cluster_wide_storm_holds_everything() {
     let nodes: Vec<NodeView> = (0..10)
         .map(|i| {
@@ -107,7 +160,7 @@ fn a_cluster_wide_storm_holds_everything() {
         })
         .collect();
     let states = BTreeMap::new();
-    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    let p = run(t(600), &nodes, &[], &states, &Policy::default());
     assert!(p.held.contains(&Scope::Cluster));
     assert!(starts(&p).is_empty());
 }
@@ -124,7 +177,7 @@ fn skip_rules_name_their_reason() {
     let mut all = nodes.clone();
     all.extend(pool_of(20, "np1"));
     let states = BTreeMap::new();
-    let p = plan(t(600), fleet(&all, &[], &states), &Policy::default());
+    let p = run(t(600), &all, &[], &states, &Policy::default());
     assert_eq!(skip_of(&p, "opted"), Some(&SkipReason::OptedOut));
     assert_eq!(skip_of(&p, "scaling"), Some(&SkipReason::ScalingDown));
     assert_eq!(skip_of(&p, "shut"), Some(&SkipReason::ShutDown));
@@ -143,7 +196,7 @@ fn pools_being_upgraded_or_disabled_are_left_alone() {
     let mut nodes = pool_of(5, "np1");
     nodes[0] = nodes[0].clone().not_ready_since(t(0));
     let states = BTreeMap::from([("NP1".to_owned(), ProvisioningState::Upgrading)]);
-    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    let p = run(t(600), &nodes, &[], &states, &Policy::default());
     assert_eq!(
         skip_of(&p, "np1-0"),
         Some(&SkipReason::PoolChanging {
@@ -156,7 +209,7 @@ fn pools_being_upgraded_or_disabled_are_left_alone() {
         .resolve()
         .unwrap();
     let none = BTreeMap::new();
-    let p = plan(t(600), fleet(&nodes, &[], &none), &disabled);
+    let p = run(t(600), &nodes, &[], &none, &disabled);
     assert_eq!(skip_of(&p, "np1-0"), Some(&SkipReason::PoolDisabled));
 }
 
@@ -164,16 +217,13 @@ fn pools_being_upgraded_or_disabled_are_left_alone() {
 fn a_single_node_cluster_needs_permission() {
     let nodes = vec![node("only").not_ready_since(t(0))];
     let states = BTreeMap::new();
-    let p = plan(t(600), fleet(&nodes, &[], &states), &Policy::default());
+    let p = run(t(600), &nodes, &[], &states, &Policy::default());
     assert_eq!(skip_of(&p, "only"), Some(&SkipReason::SingleNodeCluster));
     let allow = serde_json::from_str::<RawPolicy>(r#"{"allowSingleNode": true}"#)
         .unwrap()
         .resolve()
         .unwrap();
-    assert_eq!(
-        starts(&plan(t(600), fleet(&nodes, &[], &states), &allow)),
-        ["only"]
-    );
+    assert_eq!(starts(&run(t(600), &nodes, &[], &states, &allow)), ["only"]);
 }
 
 #[test]
@@ -183,9 +233,11 @@ fn earlier_repairs_back_off_or_block() {
     let states = BTreeMap::new();
     let mut done = Repair::new("np1-0", Some("np1".into()), t(-1000));
     done.phase = Phase::Succeeded { at: t(500) };
-    let p = plan(
+    let p = run(
         t(600),
-        fleet(&nodes, std::slice::from_ref(&done), &states),
+        &nodes,
+        std::slice::from_ref(&done),
+        &states,
         &Policy::default(),
     );
     assert_eq!(
@@ -194,9 +246,11 @@ fn earlier_repairs_back_off_or_block() {
     );
     assert_eq!(p.wake_at, Some(t(1100)));
     assert_eq!(
-        starts(&plan(
+        starts(&run(
             t(1100),
-            fleet(&nodes, std::slice::from_ref(&done), &states),
+            &nodes,
+            std::slice::from_ref(&done),
+            &states,
             &Policy::default()
         )),
         ["np1-0"]
@@ -204,11 +258,7 @@ fn earlier_repairs_back_off_or_block() {
 
     let mut gave_up = done.clone();
     gave_up.phase = Phase::GaveUp { at: t(500) };
-    let p = plan(
-        t(99_999),
-        fleet(&nodes, &[gave_up], &states),
-        &Policy::default(),
-    );
+    let p = run(t(99_999), &nodes, &[gave_up], &states, &Policy::default());
     assert_eq!(skip_of(&p, "np1-0"), Some(&SkipReason::GaveUpBefore));
 }
 
@@ -219,11 +269,7 @@ fn a_running_repair_is_not_started_twice_and_fills_a_slot() {
     nodes[1] = nodes[1].clone().not_ready_since(t(10));
     let running = Repair::new("np1-0", Some("np1".into()), t(300));
     let states = BTreeMap::new();
-    let p = plan(
-        t(600),
-        fleet(&nodes, &[running], &states),
-        &Policy::default(),
-    );
+    let p = run(t(600), &nodes, &[running], &states, &Policy::default());
     assert!(starts(&p).is_empty());
     assert_eq!(
         skip_of(&p, "np1-1"),
@@ -281,7 +327,7 @@ proptest! {
     #[test]
     fn never_exceeds_the_concurrency_limits((nodes, repairs) in arb_fleet(), policy in arb_policy()) {
         let states = BTreeMap::new();
-        let p = plan(t(600), fleet(&nodes, &repairs, &states), &policy);
+        let p = run(t(600), &nodes, &repairs, &states, &policy);
         let running: Vec<Option<String>> = repairs.iter().map(|r| r.pool.clone()).collect();
         let started: Vec<Option<String>> = p.decisions.iter().filter_map(|d| match d {
             Decision::Start { pool, .. } => Some(pool.clone()),
@@ -300,7 +346,7 @@ proptest! {
     #[test]
     fn never_starts_above_the_unhealthy_cap((nodes, repairs) in arb_fleet(), policy in arb_policy()) {
         let states = BTreeMap::new();
-        let p = plan(t(600), fleet(&nodes, &repairs, &states), &policy);
+        let p = run(t(600), &nodes, &repairs, &states, &policy);
         let sick = |pool: Option<&str>| nodes.iter().filter(|n| {
             pool.is_none_or(|p| n.pool.as_deref() == Some(p)) && n.ready() != crate::model::ConditionStatus::True
         }).count();

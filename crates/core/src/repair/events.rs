@@ -42,6 +42,19 @@ impl RepairEvent {
         }
     }
 
+    /// `NodeRepairSkipped`: an unhealthy node that will not be repaired now, and why.
+    pub fn skipped(why: impl std::fmt::Display) -> Self {
+        Self::warning(
+            "NodeRepairSkipped",
+            format!("Node auto-repair skipped this node: {why}"),
+        )
+    }
+
+    /// `NodeRepairDryRun`: what a dry run would have done.
+    pub fn dry_run(message: impl Into<String>) -> Self {
+        Self::normal("NodeRepairDryRun", message)
+    }
+
     pub(crate) fn started(action: Action, attempt: u32, attempts: u32) -> Self {
         Self::normal(
             format!("Node{}Start", action.title()),

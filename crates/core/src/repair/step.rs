@@ -409,7 +409,7 @@ fn give_up(t: &mut Transition, now: Timestamp, policy: &Policy) {
 
 fn succeed(t: &mut Transition, now: Timestamp, pool: &PoolPolicy, why: String) {
     t.repair.phase = Phase::Succeeded { at: now };
-    let took = now.duration_since(t.repair.started);
+    let took = jiff::SignedDuration::from_secs(now.duration_since(t.repair.started).as_secs());
     t.effects.push(Effect::Event(RepairEvent::normal(
         "NodeRepaired",
         format!("Node auto-repair finished: {why} (took {took:#})"),

@@ -1,0 +1,3 @@
+//! Placeholder, written next.
+
+fn main() {}

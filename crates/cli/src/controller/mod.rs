@@ -1,0 +1,595 @@
+//! The repair controller behind `nodemend run`: watches feed the core index, the core planner
+//! and repair state machine decide, and this module carries the decisions out — persisting each
+//! repair's record before any of its effects, so a restart never repeats an action.
+
+mod effects;
+mod http;
+mod metrics;
+mod state;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use nodemend_core::cloud::{CloudProvider, ClusterRef};
+use nodemend_core::model::NodeView;
+use nodemend_core::planner::{Decision, Fleet, Scope, plan};
+use nodemend_core::policy::{Action, Policy};
+use nodemend_core::repair::{
+    DrainProgress, Effect, Observation, Repair, RepairEvent, Transition, step,
+};
+use nodemend_kube::events::EventRecorder;
+use nodemend_kube::leader::Election;
+use nodemend_kube::records::RepairRecords;
+use nodemend_kube::watch::{SharedIndex, watch_leases, watch_nodes};
+use tokio::sync::{mpsc, watch};
+
+pub(crate) use http::serve;
+pub(crate) use metrics::Metrics;
+use state::{Report, Slot, State};
+
+/// How the controller runs.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    /// The repair policy.
+    pub(crate) policy: Policy,
+    /// This replica's name, for events and the leader lease.
+    pub(crate) identity: String,
+    /// Leader election; `None` runs as the only replica.
+    pub(crate) election: Option<Election>,
+    /// The cluster in the cloud, to skip pools that are upgrading or scaling.
+    pub(crate) cluster: Option<ClusterRef>,
+    /// Shortest time between two planning passes (bounds CPU on large fleets).
+    pub(crate) min_pass_interval: Duration,
+}
+
+/// The running controller.
+pub(crate) struct Controller<C> {
+    client: kube::Client,
+    cloud: Arc<C>,
+    settings: Settings,
+    index: SharedIndex,
+    records: RepairRecords,
+    recorder: Arc<EventRecorder>,
+    metrics: Arc<Metrics>,
+    ready: Arc<AtomicBool>,
+    state: State,
+    reports: mpsc::UnboundedSender<Report>,
+}
+
+impl<C: CloudProvider + 'static> Controller<C> {
+    /// Runs until `shutdown` fires.
+    pub(crate) async fn run(
+        client: kube::Client,
+        cloud: Arc<C>,
+        settings: Settings,
+        metrics: Arc<Metrics>,
+        ready: Arc<AtomicBool>,
+        shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let index = SharedIndex::default();
+        tokio::spawn(watch_nodes(client.clone(), index.clone()));
+        tokio::spawn(watch_leases(client.clone(), index.clone()));
+        let (leader_tx, leader_rx) = watch::channel(settings.election.is_none());
+        if let Some(election) = settings.election.clone() {
+            tokio::spawn(election.run(client.clone(), leader_tx, shutdown.clone()));
+        }
+        let (reports, report_rx) = mpsc::unbounded_channel();
+        let controller = Self {
+            recorder: Arc::new(EventRecorder::new(
+                client.clone(),
+                settings.identity.clone(),
+            )),
+            records: RepairRecords::new(client.clone()),
+            client,
+            cloud,
+            settings,
+            index,
+            metrics,
+            ready,
+            state: State::default(),
+            reports,
+        };
+        controller.main_loop(leader_rx, report_rx, shutdown).await
+    }
+
+    async fn main_loop(
+        mut self,
+        mut leader: watch::Receiver<bool>,
+        mut report_rx: mpsc::UnboundedReceiver<Report>,
+        mut shutdown: watch::Receiver<bool>,
+    ) -> anyhow::Result<()> {
+        let mut leading = false;
+        let mut wake: Option<Timestamp> = None;
+        let mut pool_refresh = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            let sleep = wake.map_or(Duration::from_secs(3600), |at| {
+                Duration::try_from(at.duration_since(Timestamp::now())).unwrap_or_default()
+            });
+            tokio::select! {
+                _ = self.index.changed.notified() => {}
+                Some(report) = report_rx.recv() => self.absorb(report),
+                _ = tokio::time::sleep(sleep) => {}
+                _ = pool_refresh.tick() => self.refresh_pool_states(),
+                changed = leader.changed() => {
+                    if changed.is_err() { break; }
+                }
+                _ = shutdown.changed() => break,
+            }
+            while let Ok(report) = report_rx.try_recv() {
+                self.absorb(report);
+            }
+            let now_leading = *leader.borrow();
+            self.metrics.leader.set(i64::from(now_leading));
+            if now_leading && !leading {
+                match self.load_records().await {
+                    Ok(()) => leading = true,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot load NodeRepair records; not acting until they can be read");
+                        wake = Some(Timestamp::now() + jiff::SignedDuration::from_secs(5));
+                        continue;
+                    }
+                }
+            } else if !now_leading && leading {
+                tracing::info!("lost leadership; standing by");
+                leading = false;
+                self.state.active.clear();
+            }
+            let synced = self.index.index.lock().is_ok_and(|i| i.synced());
+            self.ready.store(synced, Ordering::Relaxed);
+            if !leading {
+                wake = None;
+                continue;
+            }
+            wake = self.pass(Timestamp::now()).await;
+            tokio::time::sleep(self.settings.min_pass_interval).await;
+        }
+        Ok(())
+    }
+
+    fn absorb(&mut self, report: Report) {
+        match report {
+            Report::Action { node, result } => {
+                if let Some(slot) = self.state.active.get_mut(&node) {
+                    slot.in_flight = false;
+                    slot.result = Some(result);
+                }
+            }
+            Report::Drain { node, progress } => {
+                if let Some(slot) = self.state.active.get_mut(&node) {
+                    slot.draining = false;
+                    slot.blocked =
+                        matches!(progress, DrainProgress::Blocked { .. }).then(|| progress.clone());
+                    slot.drain = Some(progress);
+                }
+            }
+            Report::PoolStates(states) => self.state.pool_states = states,
+        }
+    }
+
+    fn refresh_pool_states(&self) {
+        let Some(cluster) = self.settings.cluster.clone() else {
+            return;
+        };
+        let cloud = Arc::clone(&self.cloud);
+        let reports = self.reports.clone();
+        tokio::spawn(async move {
+            match cloud.cluster(&cluster).await {
+                Ok(c) => {
+                    let states = c
+                        .pools
+                        .into_iter()
+                        .map(|p| (p.name, p.provisioning_state))
+                        .collect();
+                    let _ = reports.send(Report::PoolStates(states));
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot read agent pool states; pools are not skipped for upgrades meanwhile")
+                }
+            }
+        });
+    }
+
+    /// Reads every NodeRepair record: active ones are resumed, finished ones remembered.
+    async fn load_records(&mut self) -> anyhow::Result<()> {
+        let (repairs, unreadable) = self.records.list().await?;
+        self.state.active.clear();
+        self.state.finished.clear();
+        for repair in repairs {
+            if repair.phase.is_terminal() {
+                let newer = self
+                    .state
+                    .finished
+                    .get(&repair.node)
+                    .is_none_or(|r| r.started < repair.started);
+                if newer {
+                    self.state.finished.insert(repair.node.clone(), repair);
+                }
+            } else {
+                tracing::info!(node = %repair.node, phase = repair.phase.name(), "resuming repair");
+                self.state
+                    .active
+                    .insert(repair.node.clone(), Slot::new(repair));
+            }
+        }
+        for (node, error) in &unreadable {
+            tracing::error!(node = %node, error = %error, "NodeRepair record unreadable; the node will not be repaired until it is fixed or deleted");
+        }
+        self.state.unreadable = unreadable.into_iter().collect();
+        Ok(())
+    }
+
+    /// One planning pass. Returns when to wake up if nothing else happens.
+    async fn pass(&mut self, now: Timestamp) -> Option<Timestamp> {
+        let decided = self.decide(now);
+        let mut wake = decided.wake;
+        for (repair, reason, node) in decided.starts {
+            if let Err(err) = self.records.create(&repair.repair, &reason).await {
+                tracing::error!(node = %node.name, error = %err, "cannot create the NodeRepair record; not acting");
+                continue;
+            }
+            tracing::info!(node = %node.name, reason = %reason, "repair started");
+            self.state
+                .active
+                .insert(node.name.clone(), Slot::new(repair.repair.clone()));
+            self.carry_out(&node, repair, now).await;
+        }
+        for (node, transition) in decided.transitions {
+            if let Some(at) = transition.wake_at {
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+            }
+            let changed = self
+                .state
+                .active
+                .get(&node.name)
+                .is_none_or(|s| s.repair != transition.repair);
+            if changed && let Err(err) = self.records.update(&transition.repair).await {
+                tracing::error!(node = %node.name, error = %err, "cannot update the NodeRepair record; effects postponed");
+                wake = Some(now + jiff::SignedDuration::from_secs(5));
+                continue;
+            }
+            if let Some(at) = self.carry_out(&node, transition, now).await {
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+            }
+        }
+        for (node, event, reason_name) in decided.skips {
+            self.metrics
+                .skipped
+                .get_or_create(&metrics::ReasonLabel {
+                    reason: reason_name,
+                })
+                .inc();
+            if let Err(err) = self.recorder.record(&node, &event, now).await {
+                tracing::warn!(error = %err, "cannot record a skip event");
+            }
+        }
+        self.metrics
+            .active
+            .set(i64::try_from(self.state.active.len()).unwrap_or(i64::MAX));
+        wake
+    }
+}
+
+/// What one pass decided, computed under the index lock and carried out after it.
+struct Decided {
+    starts: Vec<(Transition, String, NodeView)>,
+    transitions: Vec<(NodeView, Transition)>,
+    skips: Vec<(NodeView, RepairEvent, String)>,
+    wake: Option<Timestamp>,
+}
+
+impl<C: CloudProvider + 'static> Controller<C> {
+    fn decide(&mut self, now: Timestamp) -> Decided {
+        let index = match self.index.index.lock() {
+            Ok(index) => index,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        let nodes: Vec<&NodeView> = index.nodes().collect();
+        let repairs = self.state.repairs();
+        let policy = &self.settings.policy;
+        let plan = plan(
+            now,
+            Fleet {
+                synced: index.synced(),
+                nodes: &nodes,
+                repairs: &repairs,
+                pool_states: &self.state.pool_states,
+            },
+            policy,
+        );
+        self.record_fleet_metrics(&plan);
+        let mut budget = self
+            .state
+            .redeploy_budget_left(now, policy.redeploys_per_hour);
+        let mut out = Decided {
+            starts: Vec::new(),
+            transitions: Vec::new(),
+            skips: Vec::new(),
+            wake: plan.wake_at,
+        };
+        // Until the caches have loaded, a node missing from them says nothing: stepping a
+        // resumed repair now would cancel it as if its node had been deleted. (The plan is
+        // empty too, so nothing else is decided.)
+        if !index.synced() {
+            return out;
+        }
+        for (name, slot) in &mut self.state.active {
+            let node = index.node(name);
+            let obs = Observation {
+                now,
+                node,
+                action_result: slot.result.take(),
+                in_flight: slot.in_flight,
+                drain: slot.drain.take().or_else(|| slot.blocked.clone()),
+                may_act: plan.may_act(slot.repair.pool.as_deref()),
+                redeploy_budget_left: budget,
+            };
+            let t = step(&slot.repair, &obs, policy);
+            if t.effects.contains(&Effect::Issue(Action::Redeploy)) {
+                budget = budget.saturating_sub(1);
+            }
+            let view = node.cloned().unwrap_or_else(|| NodeView::new(name.clone()));
+            out.transitions.push((view, t));
+        }
+        let mut skipped = BTreeSet::new();
+        for decision in &plan.decisions {
+            match decision {
+                Decision::Start {
+                    node,
+                    pool,
+                    symptoms,
+                    ..
+                } => {
+                    let Some(view) = index.node(node) else {
+                        continue;
+                    };
+                    let why: Vec<String> = symptoms.iter().map(|s| s.describe()).collect();
+                    let why = why.join("; ");
+                    if let Some(problem) = self.state.unreadable.get(node).cloned() {
+                        skipped.insert(node.clone());
+                        if self.state.should_announce(node, "unreadable-record", now) {
+                            let event = RepairEvent::skipped(format!(
+                                "its NodeRepair record cannot be read ({problem}); fix or delete it"
+                            ));
+                            out.skips
+                                .push((view.clone(), event, "unreadable-record".into()));
+                        }
+                        continue;
+                    }
+                    if policy.dry_run {
+                        skipped.insert(node.clone());
+                        if self.state.should_announce(node, "dry-run", now) {
+                            let first = policy
+                                .pool(pool.as_deref())
+                                .ladder
+                                .first()
+                                .map_or("nothing", |s| s.action.as_str());
+                            let event = RepairEvent::dry_run(format!(
+                                "dry run: would start repairing with a {first} ({why})"
+                            ));
+                            out.skips.push((view.clone(), event, "dry-run".into()));
+                        }
+                        continue;
+                    }
+                    let repair = Repair::new(node.clone(), pool.clone(), now);
+                    let obs = Observation {
+                        now,
+                        node: Some(view),
+                        action_result: None,
+                        in_flight: false,
+                        drain: None,
+                        may_act: true,
+                        redeploy_budget_left: budget,
+                    };
+                    let t = step(&repair, &obs, policy);
+                    if t.effects.contains(&Effect::Issue(Action::Redeploy)) {
+                        budget = budget.saturating_sub(1);
+                    }
+                    out.starts.push((t, why, view.clone()));
+                }
+                Decision::Skip { node, reason } => {
+                    skipped.insert(node.clone());
+                    if self.state.should_announce(node, reason.name(), now)
+                        && let Some(view) = index.node(node)
+                    {
+                        out.skips.push((
+                            view.clone(),
+                            RepairEvent::skipped(reason.to_string()),
+                            reason.name().to_owned(),
+                        ));
+                    }
+                }
+                Decision::Hold { .. } => {}
+            }
+        }
+        self.state.keep_announcements(&skipped);
+        out
+    }
+
+    fn record_fleet_metrics(&self, plan: &nodemend_core::planner::Plan) {
+        for (pool, health) in &plan.pools {
+            let label = metrics::PoolLabel { pool: pool.clone() };
+            self.metrics
+                .nodes
+                .get_or_create(&label)
+                .set(i64::try_from(health.total).unwrap_or(i64::MAX));
+            self.metrics
+                .unhealthy
+                .get_or_create(&label)
+                .set(i64::try_from(health.unhealthy).unwrap_or(i64::MAX));
+        }
+        self.metrics.held.clear();
+        for scope in &plan.held {
+            let scope = match scope {
+                Scope::Cluster => "cluster".to_owned(),
+                Scope::Pool(p) => format!("pool/{p}"),
+            };
+            self.metrics
+                .held
+                .get_or_create(&metrics::ScopeLabel { scope })
+                .set(1);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use nodemend_azure::{ArmConfig, AzureProvider};
+    use nodemend_core::index::Feed;
+    use nodemend_core::model::{ConditionStatus, NodeCondition, READY};
+    use nodemend_core::repair::Phase;
+
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + secs).unwrap()
+    }
+
+    /// A controller whose clients point nowhere: `decide` does no IO.
+    fn offline_controller() -> Controller<AzureProvider> {
+        let nowhere = "http://127.0.0.1:9";
+        let client = kube::Client::try_from(kube::Config::new(nowhere.parse().unwrap())).unwrap();
+        let env: BTreeMap<&str, &str> = [
+            ("NODEMEND_ARM_ENDPOINT", nowhere),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_CLIENT_ID", "c"),
+            ("AZURE_CLIENT_SECRET", "s"),
+        ]
+        .into();
+        let config =
+            ArmConfig::from_env(|name| env.get(name).map(|v| (*v).to_owned()), None, None).unwrap();
+        let (reports, _) = mpsc::unbounded_channel();
+        Controller {
+            recorder: Arc::new(EventRecorder::new(client.clone(), "test")),
+            records: RepairRecords::new(client.clone()),
+            client,
+            cloud: Arc::new(AzureProvider::new(&config).unwrap()),
+            settings: Settings {
+                policy: Policy::default(),
+                identity: "test".into(),
+                election: None,
+                cluster: None,
+                min_pass_interval: Duration::ZERO,
+            },
+            index: SharedIndex::default(),
+            metrics: Arc::new(Metrics::new()),
+            ready: Arc::new(AtomicBool::new(false)),
+            state: State::default(),
+            reports,
+        }
+    }
+
+    fn sync_with(controller: &Controller<AzureProvider>, node: NodeView) {
+        if let Ok(mut index) = controller.index.index.lock() {
+            index.begin_relist(Feed::Nodes);
+            index.apply_node(node);
+            index.end_relist(Feed::Nodes);
+            index.begin_relist(Feed::Leases);
+            index.end_relist(Feed::Leases);
+        }
+    }
+
+    fn unknown_node(name: &str) -> NodeView {
+        let mut node = NodeView::new(name);
+        node.conditions
+            .push(NodeCondition::new(READY, ConditionStatus::Unknown, at(0)));
+        node
+    }
+
+    #[tokio::test]
+    async fn a_drain_that_times_out_says_what_blocked_it() {
+        let mut controller = offline_controller();
+        let mut policy = nodemend_core::policy::RawPolicy::default();
+        policy.defaults = Some(nodemend_core::policy::RawPool {
+            drain: Some(nodemend_core::policy::RawDrain::Settings {
+                timeout: Some("30s".into()),
+                on_timeout: Some("stop".into()),
+            }),
+            ladder: Some(vec![nodemend_core::policy::RawStep::Action(
+                "reimage".into(),
+            )]),
+            ..Default::default()
+        });
+        controller.settings.policy = policy.resolve().unwrap();
+        let mut repair = Repair::new("n1", None, at(0));
+        repair.phase = Phase::Draining { since: at(0) };
+        controller
+            .state
+            .active
+            .insert("n1".into(), Slot::new(repair));
+        sync_with(&controller, unknown_node("n1"));
+        let reason =
+            "default/web-0: Cannot evict pod as it would violate the pod's disruption budget.";
+        controller.absorb(Report::Drain {
+            node: "n1".into(),
+            progress: DrainProgress::Blocked {
+                reason: reason.into(),
+            },
+        });
+        // A pass before the timeout consumes the report and asks for another round.
+        let decided = controller.decide(at(10));
+        let still: Vec<&Phase> = decided
+            .transitions
+            .iter()
+            .map(|(_, t)| &t.repair.phase)
+            .collect();
+        assert!(matches!(still[..], [Phase::Draining { .. }]), "{still:?}");
+        // The timeout comes between two rounds: the event still names the budget.
+        let decided = controller.decide(at(31));
+        let [(_, t)] = &decided.transitions[..] else {
+            panic!("{:?}", decided.transitions);
+        };
+        assert!(matches!(t.repair.phase, Phase::GaveUp { .. }));
+        let message = t
+            .effects
+            .iter()
+            .find_map(|e| match e {
+                Effect::Event(ev) if ev.reason == "NodeRepairGaveUp" => Some(ev.message.clone()),
+                _ => None,
+            })
+            .unwrap_or_default();
+        assert!(message.contains(reason), "{message}");
+    }
+
+    #[tokio::test]
+    async fn a_resumed_repair_waits_for_the_node_cache_to_load() {
+        let mut controller = offline_controller();
+        let mut repair = Repair::new("n1", None, at(0));
+        repair.phase = Phase::Acting {
+            action: Action::Reboot,
+            issued: at(0),
+        };
+        controller
+            .state
+            .active
+            .insert("n1".into(), Slot::new(repair.clone()));
+        let decided = controller.decide(at(5));
+        assert!(
+            decided.transitions.is_empty(),
+            "nothing is stepped before the caches load"
+        );
+        assert_eq!(controller.state.active["n1"].repair, repair);
+
+        sync_with(&controller, unknown_node("n1"));
+        let decided = controller.decide(at(6));
+        let phases: Vec<&Phase> = decided
+            .transitions
+            .iter()
+            .map(|(_, t)| &t.repair.phase)
+            .collect();
+        assert!(
+            matches!(
+                phases[..],
+                [Phase::Verifying {
+                    action: Action::Reboot,
+                    ..
+                }]
+            ),
+            "the reboot that may have been sent is verified, not cancelled nor sent again: {phases:?}"
+        );
+    }
+}
