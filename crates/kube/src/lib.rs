@@ -2,7 +2,8 @@
 //!
 //! It translates and acts; it does not decide. Start with [`watch`] (node and lease watches
 //! feeding the core index), then the actions: [`cordon`], [`drain`], [`events`], the
-//! `NodeRepair` records ([`crd`], [`records`]) and [`leader`] election.
+//! `NodeRepair` records ([`crd`], [`records`]) and [`leader`] election. [`permissions`] lists
+//! every API call's RBAC permission.
 
 pub mod cordon;
 pub mod crd;
@@ -11,6 +12,7 @@ mod error;
 pub mod events;
 pub mod leader;
 pub mod node;
+pub mod permissions;
 pub mod records;
 pub mod watch;
 
