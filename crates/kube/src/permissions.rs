@@ -173,6 +173,90 @@ impl Permission {
     }
 }
 
+/// The answer to one `SelfSubjectAccessReview`.
+#[derive(Debug, Clone)]
+pub struct Review {
+    /// The permission asked about.
+    pub permission: &'static Permission,
+    /// The verb asked about.
+    pub verb: &'static str,
+    /// The namespace asked about (`None` for cluster scope).
+    pub namespace: Option<String>,
+    /// Whether the API server allows it.
+    pub allowed: bool,
+    /// Why not, when the authorizer says.
+    pub reason: Option<String>,
+}
+
+impl Review {
+    /// `patch nodes`, `create pods/eviction`, `get leases nodemend in namespace nodemend`.
+    pub fn describe(&self) -> String {
+        let p = self.permission;
+        let group = if p.group.is_empty() {
+            String::new()
+        } else {
+            format!(".{}", p.group)
+        };
+        let name = p.resource_name.map(|n| format!(" {n}")).unwrap_or_default();
+        let place = match &self.namespace {
+            Some(ns) => format!(" in namespace {ns}"),
+            None => " (cluster-wide)".to_owned(),
+        };
+        format!("{} {}{group}{name}{place}", self.verb, p.resource)
+    }
+}
+
+/// Asks the API server, as the client's own identity, about every verb of every row of
+/// [`REQUIRED`]; `own_namespace` is the leader Lease's namespace.
+pub async fn review(client: &kube::Client, own_namespace: &str) -> crate::Result<Vec<Review>> {
+    use k8s_openapi::api::authorization::v1::{
+        ResourceAttributes, SelfSubjectAccessReview, SelfSubjectAccessReviewSpec,
+    };
+    let api: kube::Api<SelfSubjectAccessReview> = kube::Api::all(client.clone());
+    let mut reviews = Vec::new();
+    for permission in REQUIRED {
+        let namespace = match permission.scope {
+            Scope::Cluster => None,
+            Scope::Namespace(ns) => Some(ns.to_owned()),
+            Scope::Own => Some(own_namespace.to_owned()),
+        };
+        for verb in permission.verbs {
+            let ask = SelfSubjectAccessReview {
+                spec: SelfSubjectAccessReviewSpec {
+                    resource_attributes: Some(ResourceAttributes {
+                        group: Some(permission.group.to_owned()),
+                        resource: Some(permission.base_resource().to_owned()),
+                        subresource: permission.subresource().map(str::to_owned),
+                        verb: Some((*verb).to_owned()),
+                        namespace: namespace.clone(),
+                        name: permission.resource_name.map(str::to_owned),
+                        ..ResourceAttributes::default()
+                    }),
+                    ..SelfSubjectAccessReviewSpec::default()
+                },
+                ..SelfSubjectAccessReview::default()
+            };
+            let answer = api
+                .create(&kube::api::PostParams::default(), &ask)
+                .await
+                .map_err(|source| crate::Error::AccessReview {
+                    verb: (*verb).to_owned(),
+                    resource: permission.resource.to_owned(),
+                    source,
+                })?;
+            let status = answer.status.unwrap_or_default();
+            reviews.push(Review {
+                permission,
+                verb,
+                namespace: namespace.clone(),
+                allowed: status.allowed,
+                reason: status.reason.filter(|r| !r.is_empty()),
+            });
+        }
+    }
+    Ok(reviews)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
