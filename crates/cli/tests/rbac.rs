@@ -132,6 +132,31 @@ fn drop_empty_string_defaults(value: &mut serde_json::Value) -> usize {
     }
 }
 
+/// A kubeconfig file for the ServiceAccount: the admin's, with its token.
+fn write_kubeconfig(admin: &Path, token: &str, name: &str) -> PathBuf {
+    let text = std::fs::read_to_string(admin).expect("read kubeconfig");
+    let mut config: serde_json::Value = serde_yaml_ng::from_str(&text).expect("kubeconfig YAML");
+    for user in config["users"].as_array_mut().expect("users") {
+        user["user"]["token"] = token.into();
+    }
+    let path = std::env::temp_dir().join(format!("{name}.kubeconfig"));
+    std::fs::write(&path, serde_yaml_ng::to_string(&config).expect("YAML")).expect("write");
+    path
+}
+
+/// `nodemend doctor` as the ServiceAccount: its exit status and output.
+fn doctor(kubeconfig: &Path) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nodemend"))
+        .args(["doctor", "--lease-namespace", "nodemend", "--kubeconfig"])
+        .arg(kubeconfig)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run nodemend doctor");
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    (out.status.success(), text)
+}
+
 fn chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -216,6 +241,9 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
         .map(|r| r.describe())
         .collect();
     assert!(denied.is_empty(), "denied to nodemend: {denied:?}");
+    let sa_kubeconfig = write_kubeconfig(&kubeconfig, &token, &name);
+    let (ok, report) = doctor(&sa_kubeconfig);
+    assert!(ok && !report.contains("MISSING"), "{report}");
 
     // The controller's own calls, as the ServiceAccount.
     let nodes: Api<Node> = Api::all(sa.clone());
@@ -319,6 +347,14 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
         .map(|r| r.describe())
         .collect();
     assert_eq!(denied, ["patch nodes (cluster-wide)"]);
+    let (ok, report) = doctor(&sa_kubeconfig);
+    eprintln!("nodemend doctor without the rule:\n{report}");
+    assert!(
+        !ok && report.contains("MISSING  repair")
+            && report.contains("patch nodes (cluster-wide) (used by cordon::set_unschedulable)"),
+        "{report}"
+    );
+    std::fs::remove_file(&sa_kubeconfig).expect("remove the test kubeconfig");
 
     // Put the rule back for whatever runs next on this server.
     apply_all(&admin, &rbac).await;

@@ -2,6 +2,7 @@
 
 pub(crate) mod crds;
 pub(crate) mod demo;
+pub(crate) mod doctor;
 pub(crate) mod explain;
 pub(crate) mod run;
 pub(crate) mod sim;
