@@ -5,8 +5,9 @@
 //! It applies the namespace, CRD and RBAC manifests as they are, mints a token for the
 //! `nodemend` ServiceAccount with the TokenRequest API (the API server signs it itself; no
 //! controller-manager is needed), and as that identity runs the adapter functions the
-//! controller calls. Then it removes `patch` on nodes from the ClusterRole and shows the
-//! cordon fails with an error naming the missing permission.
+//! controller calls, and `nodemend doctor` as that identity. Then it removes `patch` on nodes
+//! from the ClusterRole (the cordon fails, and doctor reports it) and `create` on events from
+//! the Role in `default` (recording an event fails), each with an error naming the permission.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -356,7 +357,40 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
     );
     std::fs::remove_file(&sa_kubeconfig).expect("remove the test kubeconfig");
 
-    // Put the rule back for whatever runs next on this server.
+    // Put the rule back; then remove `create` on events from the Role in `default`: a new
+    // event is refused, naming the verb, the resource and the namespace.
+    apply_all(&admin, &rbac).await;
+    let mut without_create = rbac
+        .iter()
+        .find(|d| d["kind"] == "Role" && d["metadata"]["name"] == "nodemend-events")
+        .expect("the events Role")
+        .clone();
+    without_create["rules"][0]["verbs"] = serde_json::json!(["patch"]);
+    apply_all(&admin, &[without_create]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let failure = loop {
+        // A fresh recorder has nothing to fold into, so it creates.
+        let recorder = events::EventRecorder::new(sa.clone(), "rbac-test-2");
+        if let Err(err) = recorder.record(&view, &event, Timestamp::now()).await {
+            break chain(&err);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "event create still allowed 30 s after the rule was removed"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    eprintln!("without event create: {failure}");
+    assert!(
+        failure.contains(&format!(
+            "cannot record event NodeRebootStart on node {name}"
+        )) && failure.contains(
+            r#"cannot create resource "events" in API group "" in the namespace "default""#
+        ),
+        "{failure}"
+    );
+
+    // Put the rules back for whatever runs next on this server.
     apply_all(&admin, &rbac).await;
     nodes_admin
         .delete(&name, &Default::default())
