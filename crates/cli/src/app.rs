@@ -40,6 +40,8 @@ enum Command {
     Sim(commands::sim::SimArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     Crds(commands::crds::CrdsArgs),
+    /// Check that this identity has every Kubernetes permission the controller needs.
+    Doctor(commands::doctor::DoctorArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit status:
@@ -52,6 +54,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Reconcile(args) => commands::reconcile::run(args),
         Command::Explain(args) => commands::explain::run(args),
         Command::Crds(args) => commands::crds::run(args),
+        Command::Doctor(args) => commands::doctor::run(args),
         Command::Run(args) => commands::run::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Sim(args) => commands::sim::run(args),

@@ -36,8 +36,9 @@ pub struct NodeRepairSpec {
     pub pool: Option<String>,
     /// When the repair started (RFC 3339).
     pub started: String,
+    // Required, with no schema default: kube-apiserver 1.20 reads an empty-string default as
+    // null and rejects the whole CRD.
     /// Why the node was judged unhealthy.
-    #[serde(default)]
     pub reason: String,
 }
 

@@ -73,6 +73,17 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Asking the API server whether this identity may do something failed.
+    #[error("cannot review access to {verb} {resource}")]
+    AccessReview {
+        /// The verb asked about.
+        verb: String,
+        /// The resource asked about.
+        resource: String,
+        /// The API server's answer.
+        #[source]
+        source: kube::Error,
+    },
 }
 
 /// Result of the Kubernetes adapter.

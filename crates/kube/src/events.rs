@@ -21,6 +21,10 @@ use crate::error::{Error, Result, has_status};
 /// The `source.component` of nodemend's events.
 pub const COMPONENT: &str = "nodemend";
 
+/// Namespace of the events on nodes (cluster-scoped objects' events go to `default`, as the
+/// kubelet's and kubectl's do).
+pub const EVENT_NAMESPACE: &str = "default";
+
 /// How long a repeated event is folded into the previous one.
 const AGGREGATION_WINDOW: SignedDuration = SignedDuration::from_mins(10);
 
@@ -43,7 +47,7 @@ impl EventRecorder {
     /// A recorder that names `instance` (e.g. the pod name) as the reporting instance.
     pub fn new(client: kube::Client, instance: impl Into<String>) -> Self {
         Self {
-            api: Api::namespaced(client, "default"),
+            api: Api::namespaced(client, EVENT_NAMESPACE),
             sequence: std::sync::atomic::AtomicU32::new(0),
             instance: instance.into(),
             recent: Mutex::new(HashMap::new()),

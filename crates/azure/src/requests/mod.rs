@@ -4,10 +4,12 @@
 mod aks;
 mod compute;
 mod diag;
+mod permission;
 
 pub use aks::cluster_id;
 pub use compute::{action_operation, scale_set_id};
 pub use diag::activity_filter;
+pub use permission::required_action;
 
 use http::{HeaderValue, Method, Request, header};
 use url::Url;

@@ -6,5 +6,6 @@ mod auth;
 mod common;
 mod errors;
 mod reads;
+mod roles;
 mod throttling;
 mod tls;

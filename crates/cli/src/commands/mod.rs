@@ -3,6 +3,7 @@
 pub(crate) mod crds;
 pub(crate) mod demo;
 pub(crate) mod diagnose;
+pub(crate) mod doctor;
 pub(crate) mod explain;
 pub(crate) mod reconcile;
 pub(crate) mod run;

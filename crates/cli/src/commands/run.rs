@@ -111,7 +111,7 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         tracing::info!(addr = %bound, identity = %identity, dry_run = policy.dry_run, "nodemend controller starting");
         let election = (!no_leader_election).then(|| Election {
             namespace: lease_namespace,
-            name: "nodemend".into(),
+            name: nodemend_kube::permissions::LEADER_LEASE.into(),
             identity: identity.clone(),
             lease_duration,
         });

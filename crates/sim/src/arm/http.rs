@@ -190,6 +190,20 @@ fn arm(shared: &Arc<Shared>, req: &Req) -> Response {
     if let Some(response) = super::auth::refuse_bearer(&world, now, &req.headers) {
         return response;
     }
+    if let Some(allowed) = &world.spec.role_actions {
+        let action = super::authz::action(&req.method, &req.raw);
+        if !super::authz::allows(allowed, &action) {
+            let client = &world.spec.credentials.client_id;
+            return arm_error(
+                403,
+                "AuthorizationFailed",
+                &format!(
+                    "The client '{client}' with object id '{client}' does not have authorization to perform action '{action}' over scope '{}' or the scope is invalid. If access was recently granted, please refresh your credentials.",
+                    super::authz::scope(&req.method, &req.raw)
+                ),
+            );
+        }
+    }
     let state = world.spec.subscription_state.clone();
     if req.method != Method::GET
         && (state.eq_ignore_ascii_case("Disabled") || state.eq_ignore_ascii_case("Deleted"))

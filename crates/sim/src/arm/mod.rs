@@ -13,6 +13,7 @@
 mod actions;
 mod aks;
 mod auth;
+mod authz;
 mod calllog;
 mod clock;
 mod compute;

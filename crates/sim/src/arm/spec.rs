@@ -29,6 +29,10 @@ pub struct ArmWorldSpec {
     pub providers: BTreeMap<String, String>,
     /// Who may get tokens.
     pub credentials: CredentialsSpec,
+    /// The actions the identity's role assignments allow (`*` at the end is a wildcard);
+    /// absent, everything is allowed. A request needing any other action gets 403
+    /// `AuthorizationFailed` naming it.
+    pub role_actions: Option<Vec<String>>,
     /// The managed cluster.
     pub cluster: ClusterSpec,
     /// Its agent pools and their VMs.
@@ -63,6 +67,7 @@ impl Default for ArmWorldSpec {
             location: "westeurope".into(),
             providers: BTreeMap::new(),
             credentials: CredentialsSpec::default(),
+            role_actions: None,
             cluster: ClusterSpec::default(),
             pools: vec![PoolSpec::default()],
             timing: TimingSpec::default(),

@@ -1,0 +1,98 @@
+//! Role assignments in the simulator: with exactly the actions of `deploy/azure-role.json` the
+//! client's actions and reads succeed; without one action, the call needing it fails with ARM's
+//! `AuthorizationFailed` naming that action.
+
+use nodemend_core::cloud::{CloudProvider, VmAction};
+use nodemend_sim::arm::ArmWorldSpec;
+
+use crate::common::start;
+
+fn role_actions() -> Vec<String> {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/azure-role.json");
+    let role: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read the role")).expect("JSON");
+    role["Actions"]
+        .as_array()
+        .expect("Actions")
+        .iter()
+        .map(|a| a.as_str().expect("string").to_owned())
+        .collect()
+}
+
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[tokio::test]
+async fn the_custom_role_is_enough_for_actions_and_reads() {
+    let h = start(ArmWorldSpec {
+        role_actions: Some(role_actions()),
+        ..ArmWorldSpec::default()
+    })
+    .await;
+    let id = h.id(&h.names()[0]);
+    for action in [
+        VmAction::Reboot,
+        VmAction::Reimage,
+        VmAction::Redeploy,
+        VmAction::Update,
+    ] {
+        h.provider
+            .act(action, &id)
+            .await
+            .unwrap_or_else(|e| panic!("{action}: {}", chain(&e)));
+    }
+    let cluster = h.provider.cluster(&h.cluster).await.expect("cluster read");
+    let pool = cluster.pools.first().expect("a pool").name.clone();
+    h.provider
+        .pool_instances(&cluster, &pool)
+        .await
+        .expect("pool VMs read");
+    h.provider.instance(&id).await.expect("instance view read");
+    let refused: Vec<_> = h
+        .sim
+        .calls()
+        .into_iter()
+        .filter(|c| c.status == 403)
+        .collect();
+    assert!(refused.is_empty(), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_missing_action_fails_with_authorization_failed_naming_it() {
+    let restart = "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/restart/action";
+    let mut actions = role_actions();
+    actions.retain(|a| !a.eq_ignore_ascii_case(restart));
+    let h = start(ArmWorldSpec {
+        role_actions: Some(actions),
+        ..ArmWorldSpec::default()
+    })
+    .await;
+    let id = h.id(&h.names()[0]);
+    let err = h
+        .provider
+        .act(VmAction::Reboot, &id)
+        .await
+        .expect_err("restart is not granted");
+    let text = chain(&err);
+    eprintln!("without {restart}: {text}");
+    assert!(
+        text.contains("AuthorizationFailed")
+            && text
+                .to_ascii_lowercase()
+                .contains(&restart.to_ascii_lowercase()),
+        "{text}"
+    );
+    h.provider
+        .act(VmAction::Reimage, &id)
+        .await
+        .expect("reimage is still granted");
+}

@@ -1,0 +1,121 @@
+//! Role assignments: when the scenario lists the actions the identity's roles allow, a request
+//! whose action is not among them gets ARM's 403 `AuthorizationFailed`, naming the action and
+//! the scope. The action is derived as ARM derives it: the provider namespace, the resource
+//! types along the path, then `read` (GET), `write` (PUT/PATCH), `delete` or `<name>/action`
+//! (POST). Written independently of the client's own derivation, so one cannot hide the
+//! other's mistake.
+
+use axum::http::Method;
+
+/// The action a request needs.
+pub(crate) fn action(method: &Method, segs: &[String]) -> String {
+    let providers = segs
+        .iter()
+        .rposition(|s| s.eq_ignore_ascii_case("providers"));
+    let (namespace, rest) = match providers {
+        None => ("Microsoft.Resources", segs),
+        Some(at) if segs.len() > at + 2 => (segs[at + 1].as_str(), &segs[at + 2..]),
+        Some(_) => {
+            return format!(
+                "Microsoft.Resources/subscriptions/providers/{}",
+                verb(method)
+            );
+        }
+    };
+    let post_action = *method == Method::POST && rest.len() % 2 == 1;
+    let typed = if post_action {
+        &rest[..rest.len() - 1]
+    } else {
+        rest
+    };
+    let mut action = namespace.to_owned();
+    for t in typed.iter().step_by(2) {
+        action.push('/');
+        action.push_str(t);
+    }
+    match (post_action, rest.last()) {
+        (true, Some(name)) => format!("{action}/{name}/action"),
+        _ => format!("{action}/{}", verb(method)),
+    }
+}
+
+fn verb(method: &Method) -> &'static str {
+    match *method {
+        Method::GET | Method::HEAD => "read",
+        Method::DELETE => "delete",
+        _ => "write",
+    }
+}
+
+/// Whether `allowed` (actions, with `*` wildcards at the end) grants `action`, ignoring case.
+pub(crate) fn allows(allowed: &[String], action: &str) -> bool {
+    let action = action.to_ascii_lowercase();
+    allowed.iter().any(|a| {
+        let a = a.to_ascii_lowercase();
+        match a.strip_suffix('*') {
+            Some(prefix) => action.starts_with(prefix),
+            None => a == action,
+        }
+    })
+}
+
+/// The scope ARM names in the refusal: the path without its action segment.
+pub(crate) fn scope(method: &Method, raw: &[String]) -> String {
+    let keep = if *method == Method::POST && raw.len() % 2 == 1 {
+        raw.len() - 1
+    } else {
+        raw.len()
+    };
+    format!("/{}", raw[..keep].join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segs(path: &str) -> Vec<String> {
+        path.split('/')
+            .filter(|s| !s.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect()
+    }
+
+    #[test]
+    fn actions_are_named_as_arm_names_them() {
+        let vmss = "/subscriptions/s/resourcegroups/rg/providers/microsoft.compute/virtualmachinescalesets/v";
+        assert_eq!(
+            action(
+                &Method::POST,
+                &segs(&format!("{vmss}/virtualmachines/3/restart"))
+            ),
+            "microsoft.compute/virtualmachinescalesets/virtualmachines/restart/action"
+        );
+        assert_eq!(
+            action(&Method::GET, &segs("/subscriptions/s")),
+            "Microsoft.Resources/subscriptions/read"
+        );
+        assert_eq!(
+            action(
+                &Method::GET,
+                &segs("/subscriptions/s/providers/microsoft.insights/eventtypes/management/values")
+            ),
+            "microsoft.insights/eventtypes/values/read"
+        );
+    }
+
+    #[test]
+    fn wildcards_and_case() {
+        let allowed = vec![
+            "Microsoft.Compute/*/read".to_owned(),
+            "Microsoft.ContainerService/*".to_owned(),
+        ];
+        assert!(allows(
+            &allowed,
+            "microsoft.containerservice/managedclusters/write"
+        ));
+        assert!(!allows(
+            &allowed,
+            "microsoft.compute/virtualmachines/restart/action"
+        ));
+    }
+}
