@@ -580,6 +580,32 @@ fn controller_restart() {
     assert!(started < restarted && restarted < repaired, "{timeline}");
 }
 
+#[test]
+fn dry_run() {
+    let Demo { summary, .. } = demo("dry-run");
+    let n = node(&summary, "nodepool1", 2);
+    assert_eq!(n["ready"], false);
+    assert!(
+        n["repair"].is_null(),
+        "a dry run creates no NodeRepair: {n}"
+    );
+    let (kind, message) = event_on(&summary, n, "NodeRepairDryRun");
+    assert_eq!(kind, "Normal");
+    assert!(
+        message.starts_with("dry run: would start repairing with a reboot ("),
+        "{message}"
+    );
+    let reasons: Vec<&str> = events(&summary)
+        .iter()
+        .filter_map(|e| e["reason"].as_str())
+        .collect();
+    assert!(
+        reasons.iter().all(|r| *r == "NodeRepairDryRun"),
+        "{reasons:?}"
+    );
+    assert_eq!(vm_actions(&summary), 0);
+}
+
 /// Every shipped scenario has its test here.
 #[test]
 fn every_builtin_scenario_is_tested() {

@@ -25,6 +25,7 @@ scenarios![
     "storm",
     "pdb-blocks-drain",
     "controller-restart",
+    "dry-run",
     "diag-cluster-upgrade-failed",
     "diag-pool-quota",
     "diag-pool-capacity",
