@@ -591,4 +591,23 @@ async fn arm_calls_grow_with_pools_not_nodes() {
     // compute + network usages; locks and policies × 2 groups; subscription + 3 providers.
     assert_eq!(calls.len(), 3 + 2 + 2 + 2 + 4 + 4, "{calls:#?}");
     assert!(calls.iter().all(|c| c.starts_with("GET ")), "{calls:#?}");
+    let queries: Vec<String> = world
+        .sim
+        .arm
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.path
+                .to_ascii_lowercase()
+                .ends_with("/eventtypes/management/values")
+        })
+        .filter_map(|c| c.query.clone())
+        .collect();
+    assert_eq!(queries.len(), 2, "{queries:?}");
+    assert!(
+        queries
+            .iter()
+            .all(|q| q.contains("status") && q.contains("Failed")),
+        "only failed operations are asked for: {queries:?}"
+    );
 }

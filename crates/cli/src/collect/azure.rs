@@ -8,14 +8,14 @@ use futures::future::join_all;
 use nodemend_azure::parse::{self, Page, ScaleSet};
 use nodemend_azure::{AzureProvider, Error as ArmClientError};
 use nodemend_core::cloud::{
-    ActivityQuery, ActivityRecord, ActivityScope, CloudError, CloudProvider as _, ClusterRef,
-    Scope, Subnet,
+    ActivityQuery, ActivityRecord, ActivityScope, CloudError, CloudErrorKind, CloudProvider as _,
+    ClusterRef, Scope, Subnet,
 };
 use nodemend_core::diagnosis::{AzureFacts, PoolFacts, ReadError, ScaleSetFacts, ScopeFacts};
 use nodemend_core::model::{AgentPool, Cluster, VmInstance};
 
 use super::aks::{ClusterDetails, PoolDetails, RawCluster, RawPool};
-use super::{Reads, Window};
+use super::{ActivityFilter, Reads, Window};
 
 /// Resource providers whose registration is read: AKS and what its nodes are made of.
 const PROVIDERS: [&str; 3] = [
@@ -283,7 +283,9 @@ fn pool_facts(read: &ClusterRead, instances: Vec<Option<Vec<VmInstance>>>) -> Ve
         .collect()
 }
 
-/// The activity log of one resource group for the window (every status: the rules pick).
+/// The activity log of one resource group for the window: failed operations only (the rules
+/// read nothing else), or every record. An ARM that refuses the status filter (400) is asked
+/// again without it.
 async fn activity(
     provider: &AzureProvider,
     subscription: &str,
@@ -296,13 +298,28 @@ async fn activity(
         from: window.since,
         to: window.now,
         scope: ActivityScope::ResourceGroup(resource_group.to_owned()),
-        status: None,
+        status: match window.activity {
+            ActivityFilter::Failed => Some("Failed".to_owned()),
+            ActivityFilter::All => None,
+        },
     };
     reads
         .run(
             format!("activity log of {resource_group}"),
             Some("Microsoft.Insights/eventtypes/values/read"),
-            async { provider.activity_log(&query).await.map_err(arm) },
+            async {
+                match provider.activity_log(&query).await {
+                    Err(err) if query.status.is_some() && err.kind == CloudErrorKind::Rejected => {
+                        tracing::info!(resource_group, error = %err, "the activity log refused the status filter; reading every record");
+                        let every = ActivityQuery {
+                            status: None,
+                            ..query.clone()
+                        };
+                        provider.activity_log(&every).await.map_err(arm)
+                    }
+                    other => other.map_err(arm),
+                }
+            },
         )
         .await
         .unwrap_or_default()

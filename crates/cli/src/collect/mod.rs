@@ -34,6 +34,18 @@ pub(crate) struct Window {
     pub(crate) now: Timestamp,
     /// Start of the window.
     pub(crate) since: Timestamp,
+    /// Which activity-log records to ask ARM for.
+    pub(crate) activity: ActivityFilter,
+}
+
+/// Which activity-log records of the window are read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ActivityFilter {
+    /// Failed operations only, filtered by ARM (`status eq 'Failed'`): what the rules read, and
+    /// on a busy cluster a hundredth of the records.
+    Failed,
+    /// Every record, for a complete saved snapshot.
+    All,
 }
 
 /// Runs reads, shows them in the progress line, and keeps the failures.

@@ -10,7 +10,7 @@ use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
 use nodemend_core::catalog::{Catalog, Severity};
 use nodemend_core::diagnosis::{Target, diagnose};
 
-use crate::collect::{self, Progress, Sources, Window};
+use crate::collect::{self, ActivityFilter, Progress, Sources, Window};
 use crate::connect::{AzureArgs, kube_client};
 use crate::exit::Outcome;
 use crate::logging::{self, LogFormat};
@@ -50,6 +50,11 @@ pub(crate) struct DiagnoseArgs {
     /// How far back to read the activity log and events (`24h`, `90m`, `7d`).
     #[arg(long, default_value = "24h", value_parser = parse_window, value_name = "DURATION")]
     since: SignedDuration,
+
+    /// Read every activity-log record of the window, not only failed operations (the rules
+    /// read failed ones; a complete record is for --save-snapshot, and slower on busy clusters).
+    #[arg(long)]
+    all_activity: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -180,7 +185,16 @@ async fn diagnose_command(args: DiagnoseArgs) -> anyhow::Result<Outcome> {
     let since = now
         .checked_sub(args.since)
         .with_context(|| format!("--since {} reaches before year -9999", args.since))?;
-    let snapshot = collect::snapshot(target, &sources, Window { now, since }, &progress).await;
+    let window = Window {
+        now,
+        since,
+        activity: if args.all_activity {
+            ActivityFilter::All
+        } else {
+            ActivityFilter::Failed
+        },
+    };
+    let snapshot = collect::snapshot(target, &sources, window, &progress).await;
     let collected = started.elapsed();
     if let Some(path) = &args.save_snapshot {
         let json = serde_json::to_vec_pretty(&snapshot).context("cannot serialise the snapshot")?;

@@ -20,7 +20,7 @@ use nodemend_core::diagnosis::{Finding, Report, diagnose};
 use nodemend_core::model::{Cluster, ProvisioningState};
 
 use super::diagnose::{SourceArgs, open_sources, parse_window};
-use crate::collect::{self, Progress, Window};
+use crate::collect::{self, ActivityFilter, Progress, Window};
 use crate::exit::Outcome;
 use crate::logging::{self, LogFormat};
 use crate::report::{self, Format, Options};
@@ -178,7 +178,12 @@ async fn reconcile_command(args: ReconcileArgs) -> anyhow::Result<Outcome> {
     };
     let now = Timestamp::now();
     let since = now.checked_sub(common.since).unwrap_or(now);
-    let snapshot = collect::snapshot(target, &sources, Window { now, since }, &progress).await;
+    let window = Window {
+        now,
+        since,
+        activity: ActivityFilter::Failed,
+    };
+    let snapshot = collect::snapshot(target, &sources, window, &progress).await;
     let catalog = Catalog::builtin();
     let report = diagnose(&snapshot, catalog);
     let after = Report {
