@@ -611,3 +611,76 @@ async fn arm_calls_grow_with_pools_not_nodes() {
         "only failed operations are asked for: {queries:?}"
     );
 }
+
+/// `nodemend reconcile <what> --yes`; stdout, after checking the exit status.
+async fn reconcile(world: &World, what: &[&str]) -> String {
+    let kubeconfig = world.kubeconfig();
+    let mut args = vec!["reconcile"];
+    args.extend_from_slice(what);
+    args.extend_from_slice(&["--kubeconfig", &kubeconfig, "--yes", "--quiet"]);
+    let out = world.nodemend(&args, true).await;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+fn writes(world: &World, before: usize) -> Vec<String> {
+    world.sim.arm.calls()[before..]
+        .iter()
+        .filter(|c| c.is_arm() && c.method != "GET")
+        .map(|c| format!("{} {}", c.method, c.path))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_pool_brings_a_failed_pool_back() {
+    let world = start("diag-pool-capacity").await;
+    let before = world.sim.arm.calls().len();
+    let stdout = reconcile(&world, &["pool", "nodepool2"]).await;
+    assert!(stdout.contains("provisioning state: Failed"), "{stdout}");
+    assert!(
+        stdout.contains("equivalent:         az aks nodepool update --resource-group rg-diag --cluster-name aks-diag --name nodepool2"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Done: pool nodepool2 is now Succeeded."),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("pool-state"), "{stdout}");
+    let writes = writes(&world, before);
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(
+        writes[0].starts_with("PUT ") && writes[0].ends_with("/agentPools/nodepool2"),
+        "{writes:?}"
+    );
+    let (report, _) = world.diagnose(&[]).await;
+    absent(&report, "pool-state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reconcile_cluster_brings_a_failed_cluster_back() {
+    let world = start("diag-cluster-upgrade-failed").await;
+    let before = world.sim.arm.calls().len();
+    let stdout = reconcile(&world, &["cluster"]).await;
+    assert!(
+        stdout.contains("equivalent:         az resource update --ids /subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-diag/providers/Microsoft.ContainerService/managedClusters/aks-diag"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Done: cluster aks-diag is now Succeeded."),
+        "{stdout}"
+    );
+    let writes = writes(&world, before);
+    assert_eq!(writes.len(), 1, "{writes:?}");
+    assert!(
+        writes[0].starts_with("PUT ") && writes[0].ends_with("/managedClusters/aks-diag"),
+        "{writes:?}"
+    );
+    let (report, _) = world.diagnose(&[]).await;
+    absent(&report, "cluster-state");
+}

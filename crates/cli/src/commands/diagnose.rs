@@ -158,7 +158,7 @@ pub(crate) async fn open_sources(
         (None, Some(_)) => match kube_client(None).await {
             Ok(client) => Some(client),
             Err(err) => {
-                progress.say(&format!("{err:#}: reading Azure only"));
+                progress.say(&format!("{err}: reading Azure only"));
                 tracing::debug!(error = %format!("{err:#}"), "no Kubernetes configuration; Azure only");
                 None
             }
