@@ -28,10 +28,16 @@ fn scenario_path(name: &str) -> PathBuf {
         .join(format!("{name}.toml"))
 }
 
-/// Starts the scenario and waits (on a watch, not a timer) until every simulated node is Ready.
+/// Starts the scenario file `scenarios/<name>.toml`; see [`start_scenario`].
 async fn start(name: &str) -> World {
     let path = scenario_path(name);
     let scenario = Scenario::load(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+    start_scenario(scenario).await
+}
+
+/// Starts a scenario and waits (on a watch, not a timer) until every simulated node is Ready.
+async fn start_scenario(scenario: Scenario) -> World {
+    let name = scenario.name.clone();
     let dir = tempfile::tempdir().expect("temporary directory");
     let sim = SimWorld::start(
         scenario,
@@ -219,6 +225,81 @@ async fn cluster_failed_after_an_upgrade_shows_the_code_in_its_activity_log() {
     );
 }
 
+/// The codes the failed-state guide lists as common causes of a Failed cluster, each as the
+/// innermost error of the cluster's failed write (wrapped as AKS wraps it), and what
+/// `cluster-state` must name.
+const COMMON_CODES: [(&str, &str, &str); 7] = [
+    (
+        "VMExtensionProvisioningError",
+        "VM has reported a failure when processing extension 'vmssCSE'. exit status=50",
+        "OutboundConnFailVMExtensionError",
+    ),
+    (
+        "MissingSubscriptionRegistration",
+        "The subscription is not registered to use namespace 'Microsoft.ContainerService'.",
+        "MissingSubscriptionRegistration",
+    ),
+    (
+        "RequestDisallowedByPolicy",
+        "Resource 'kubernetes' was disallowed by policy.",
+        "RequestDisallowedByPolicy",
+    ),
+    (
+        "QuotaExceeded",
+        "Operation results in exceeding quota limits of Core. Maximum allowed: 16, Current in use: 12, Additional requested: 12.",
+        "QuotaExceeded",
+    ),
+    (
+        "PublicIPCountLimitReached",
+        "Cannot create more than 10 public IP addresses for this subscription in this region.",
+        "PublicIPCountLimitReached",
+    ),
+    (
+        "OverconstrainedAllocationRequest",
+        "Allocation failed. VM(s) with the following constraints cannot be allocated, because the condition is too restrictive.",
+        "OverconstrainedAllocationRequest",
+    ),
+    (
+        "ReadOnlyDisabledSubscription",
+        "The subscription is disabled and therefore marked as read only.",
+        "ReadOnlyDisabledSubscription",
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_failed_after_an_upgrade_with_each_common_code() {
+    use nodemend_sim::arm::ErrorSpec;
+    for (inner, message, expected) in COMMON_CODES {
+        let path = scenario_path("diag-cluster-upgrade-failed");
+        let mut scenario =
+            Scenario::load(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+        let failed = scenario
+            .azure
+            .activity_log
+            .iter_mut()
+            .find(|a| a.status == "Failed")
+            .expect("the scenario's failed write");
+        failed.error = Some(ErrorSpec {
+            code: "ResourceOperationFailure".into(),
+            message: "The resource operation completed with terminal provisioning state 'Failed'."
+                .into(),
+            details: vec![ErrorSpec {
+                code: inner.into(),
+                message: message.into(),
+                details: Vec::new(),
+            }],
+        });
+        let world = start_scenario(scenario).await;
+        let (report, out) = world.diagnose(&[]).await;
+        assert_eq!(out.status.code(), Some(0), "{inner}");
+        let got = findings(&report);
+        assert!(
+            got.contains(&("cluster-state".to_owned(), Some(expected.to_owned()))),
+            "{inner}: expected cluster-state {expected} in {got:?}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pool_failed_on_quota() {
     scenario(
@@ -333,14 +414,34 @@ async fn kube_system_pods_down() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_repair_errors_in_events() {
-    scenario(
+    let report = scenario(
         "diag-auto-repair-errors",
         &[
             ("auto-repair-error", Some("VMExtensionProvisioningError")),
             ("auto-repair-error", Some("TooManyVMRedeploymentRequests")),
+            (
+                "auto-repair-error",
+                Some("OutboundConnectivityNotEnabledOnVMSS"),
+            ),
+            (
+                "outbound-connectivity",
+                Some("OutboundConnectivityNotEnabledOnVMSS"),
+            ),
         ],
     )
     .await;
+    let reboot = report["findings"]
+        .as_array()
+        .and_then(|f| {
+            f.iter().find(|f| {
+                f["rule"] == "auto-repair-error" && f["code"] == "VMExtensionProvisioningError"
+            })
+        })
+        .expect("the reboot error");
+    assert!(
+        reboot["evidence"].to_string().contains("NodeRebootError"),
+        "{reboot}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
