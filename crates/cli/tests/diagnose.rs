@@ -583,6 +583,49 @@ async fn fail_on_sets_the_exit_status() {
     assert_eq!(out.status.code(), Some(3));
     let (_, out) = world.diagnose(&[]).await;
     assert_eq!(out.status.code(), Some(0));
+
+    let html = world.dir.path().join("report.html");
+    let snapshot = world.dir.path().join("snapshot.json");
+    let kubeconfig = world.kubeconfig();
+    let out = world
+        .nodemend(
+            &[
+                "diagnose",
+                "--kubeconfig",
+                &kubeconfig,
+                "--format",
+                "html",
+                "--out",
+                &html.display().to_string(),
+                "--save-snapshot",
+                &snapshot.display().to_string(),
+                "--fail-on",
+                "warning",
+                "--quiet",
+            ],
+            true,
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty(), "the report goes to the file");
+    let page = std::fs::read_to_string(&html).expect("the HTML report");
+    assert!(
+        page.starts_with("<!DOCTYPE html>"),
+        "{}",
+        &page[..100.min(page.len())]
+    );
+    assert!(page.contains("MissingSubscriptionRegistration"));
+    let saved: Value =
+        serde_json::from_slice(&std::fs::read(&snapshot).expect("the snapshot")).expect("JSON");
+    assert_eq!(
+        saved["azure"]["subscription"]["providers"][0]["state"],
+        "NotRegistered"
+    );
+    assert!(
+        saved["kubernetes"]["nodes"]
+            .as_array()
+            .is_some_and(|n| n.len() == 2)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -784,4 +827,44 @@ async fn reconcile_cluster_brings_a_failed_cluster_back() {
     );
     let (report, _) = world.diagnose(&[]).await;
     absent(&report, "cluster-state");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_azure_read_is_a_finding_and_the_rest_still_runs() {
+    use nodemend_sim::arm::{ErrorSpec, FaultSpec};
+    let path = scenario_path("diag-pool-capacity");
+    let mut scenario =
+        Scenario::load(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+    scenario.azure.faults.push(FaultSpec {
+        operation: "read".into(),
+        target: "nodepool1".into(),
+        error: ErrorSpec {
+            code: "AuthorizationFailed".into(),
+            message: "The client 'diag@contoso.com' with object id '1' does not have authorization to perform action 'Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read' over scope '/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/MC_rg-diag_aks-diag_westeurope' or the scope is invalid.".into(),
+            details: Vec::new(),
+        },
+        http_status: Some(403),
+        ..FaultSpec::default()
+    });
+    let world = start_scenario(scenario).await;
+    let (report, out) = world.diagnose(&[]).await;
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    expect(
+        &report,
+        &[
+            ("read-failed", Some("AuthorizationFailed")),
+            ("pool-state", Some("AllocationFailed")),
+        ],
+    );
+    let failed = finding(&report, "read-failed");
+    assert_eq!(
+        failed["title"],
+        "Permission missing: Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read"
+    );
+    assert!(
+        failed["evidence"]
+            .to_string()
+            .contains("VMs of pool nodepool1"),
+        "{failed}"
+    );
 }
