@@ -90,7 +90,9 @@ impl Progress {
         let mut state = self.lock();
         Self::clear(&mut state);
         let _ = writeln!(std::io::stderr(), "{text}");
-        self.redraw(&mut state);
+        if !state.running.is_empty() {
+            self.redraw(&mut state);
+        }
     }
 
     /// A long-running operation is still going after `elapsed`.

@@ -164,7 +164,7 @@ async fn reconcile_command(args: ReconcileArgs) -> anyhow::Result<Outcome> {
     let outcome = match &result {
         Ok(()) => {
             println!("Done: {} is now {state_text}.", plan.subject);
-            tracing::info!(subject = %plan.subject, resource = %plan.resource, state = %state_text, "reconciled");
+            tracing::debug!(subject = %plan.subject, resource = %plan.resource, state = %state_text, "reconciled");
             Outcome::Success
         }
         Err(err) => {
