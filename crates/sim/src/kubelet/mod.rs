@@ -112,7 +112,9 @@ pub async fn run(
     let leases: Api<Lease> = Api::namespaced(client, NODE_LEASE_NAMESPACE);
     let mut posted: Option<(String, Readiness)> = None;
     let mut ready_since = Timestamp::now();
-    let mut lease_tick = tokio::time::interval(spec.lease_interval);
+    let first_renewal =
+        tokio::time::Instant::now() + lease_phase(&spec.node_name, spec.lease_interval);
+    let mut lease_tick = tokio::time::interval_at(first_renewal, spec.lease_interval);
     let mut status_tick = tokio::time::interval(spec.status_interval);
     loop {
         let state = vm.borrow_and_update().clone();
@@ -142,6 +144,18 @@ pub async fn run(
             _ = shutdown.changed() => break,
         }
     }
+}
+
+/// When in its lease interval a kubelet renews, after the renewal at registration: a fixed
+/// fraction of the interval taken from the node name. Kubelets started at the same instant then
+/// spread their renewals over the interval, as a real fleet booted at different times does,
+/// instead of renewing in lock-step (a burst of every lease at once, every interval).
+fn lease_phase(node_name: &str, interval: Duration) -> Duration {
+    // FNV-1a: stable across runs and platforms.
+    let hash = node_name.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    interval.mul_f64((hash % 1000) as f64 / 1000.0)
 }
 
 /// Creates the Node if it does not exist, then posts its status.
@@ -214,5 +228,30 @@ async fn renew(leases: &Api<Lease>, spec: &KubeletSpec) {
     };
     if let Err(err) = result {
         tracing::warn!(node = %spec.node_name, error = %err, "kubelet cannot renew its lease");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_renewals_are_spread_over_the_interval() {
+        let interval = Duration::from_secs(10);
+        let phases: Vec<Duration> = (0..1000)
+            .map(|i| lease_phase(&format!("aks-nodepool1-12345678-vmss{i:06}"), interval))
+            .collect();
+        assert!(phases.iter().all(|p| *p < interval));
+        assert_eq!(
+            lease_phase("n1", interval),
+            lease_phase("n1", interval),
+            "stable"
+        );
+        // Every second of the interval gets a share of the fleet, none more than twice its own.
+        let mut per_second = [0usize; 10];
+        for p in &phases {
+            per_second[p.as_secs() as usize] += 1;
+        }
+        assert!(per_second.iter().all(|n| (50..=200).contains(n)), "{per_second:?}");
     }
 }
