@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt as _;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::core::v1::Node;
 use nodemend_core::ProviderId;
@@ -14,22 +15,57 @@ use nodemend_core::repair::{ActionResult, Effect, Phase, Transition};
 use nodemend_kube::cordon::set_unschedulable;
 use nodemend_kube::drain::drain_round;
 
-use super::Controller;
 use super::metrics::{ActionLabels, OutcomeLabel};
 use super::state::Report;
+use super::{API_CONCURRENCY, Controller};
 
 /// Pause between two drain rounds of one node.
 const DRAIN_ROUND_INTERVAL: SignedDuration = SignedDuration::from_secs(5);
 
 impl<C: CloudProvider + 'static> Controller<C> {
-    /// Carries out `t` for `node`, whose record is already persisted. Returns when to wake up
-    /// for postponed work.
-    pub(super) async fn carry_out(
+    /// Carries out a pass's transitions, whose records are already persisted. Cordons are the
+    /// only effects waited for (an action or a drain of the node must come after its cordon);
+    /// they run concurrently across nodes, so a burst of failures costs a few round trips, not a
+    /// few per node. Events go to the background writer. Returns when to wake up for postponed
+    /// work.
+    pub(super) async fn carry_out_all(
         &mut self,
-        node: &NodeView,
-        t: Transition,
+        batch: Vec<(NodeView, Transition)>,
         now: Timestamp,
     ) -> Option<Timestamp> {
+        let api: kube::Api<Node> = kube::Api::all(self.client.clone());
+        let api = &api;
+        let cordons: Vec<_> = batch
+            .iter()
+            .flat_map(|(node, t)| {
+                t.effects.iter().filter_map(move |e| match e {
+                    Effect::Cordon => Some((node, true)),
+                    Effect::Uncordon => Some((node, false)),
+                    _ => None,
+                })
+            })
+            .map(|(node, cordon)| async move {
+                if let Err(err) = set_unschedulable(api, &node.name, cordon).await {
+                    tracing::warn!(node = %node.name, error = %err, "cordon change failed");
+                }
+            })
+            .collect();
+        futures::stream::iter(cordons)
+            .buffer_unordered(API_CONCURRENCY)
+            .collect::<Vec<()>>()
+            .await;
+        let mut wake: Option<Timestamp> = None;
+        for (node, t) in batch {
+            if let Some(at) = self.carry_out(&node, t, now) {
+                wake = Some(wake.map_or(at, |w| w.min(at)));
+            }
+        }
+        wake
+    }
+
+    /// Carries out `t` for `node` once its cordon change is done: drain rounds and cloud
+    /// actions start in the background, events are queued for the writer.
+    fn carry_out(&mut self, node: &NodeView, t: Transition, now: Timestamp) -> Option<Timestamp> {
         let Transition {
             repair, effects, ..
         } = t;
@@ -39,19 +75,11 @@ impl<C: CloudProvider + 'static> Controller<C> {
         let mut wake = None;
         for effect in effects {
             match effect {
-                Effect::Cordon | Effect::Uncordon => {
-                    let api: kube::Api<Node> = kube::Api::all(self.client.clone());
-                    let cordon = effect == Effect::Cordon;
-                    if let Err(err) = set_unschedulable(&api, &node.name, cordon).await {
-                        tracing::warn!(node = %node.name, error = %err, "cordon change failed");
-                    }
-                }
+                Effect::Cordon | Effect::Uncordon => {}
                 Effect::Drain => wake = self.start_drain_round(&node.name, now),
                 Effect::Issue(action) => self.issue(node, action),
                 Effect::Event(event) => {
-                    if let Err(err) = self.recorder.record(node, &event, now).await {
-                        tracing::warn!(node = %node.name, error = %err, "cannot record event");
-                    }
+                    let _ = self.events.send((node.clone(), event, now));
                 }
             }
         }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use futures::StreamExt as _;
 use jiff::Timestamp;
 use nodemend_core::cloud::{CloudProvider, ClusterRef};
 use nodemend_core::model::NodeView;
@@ -45,6 +46,22 @@ pub(crate) struct Settings {
     pub(crate) min_pass_interval: Duration,
 }
 
+/// Most requests of one kind a pass has in flight at once (record writes, cordons).
+const API_CONCURRENCY: usize = 16;
+
+/// An event to record on a node, decided at the given time.
+type PendingEvent = (NodeView, RepairEvent, Timestamp);
+
+/// Records events one after the other, in the order the loop decided them, so the loop never
+/// waits for them; ends when the controller is gone and the queue is empty.
+async fn write_events(recorder: EventRecorder, mut queue: mpsc::UnboundedReceiver<PendingEvent>) {
+    while let Some((node, event, at)) = queue.recv().await {
+        if let Err(err) = recorder.record(&node, &event, at).await {
+            tracing::warn!(node = %node.name, reason = %event.reason, error = %err, "cannot record event");
+        }
+    }
+}
+
 /// The running controller.
 pub(crate) struct Controller<C> {
     client: kube::Client,
@@ -52,7 +69,8 @@ pub(crate) struct Controller<C> {
     settings: Settings,
     index: SharedIndex,
     records: RepairRecords,
-    recorder: Arc<EventRecorder>,
+    /// Events for the background writer, in the order they were decided.
+    events: mpsc::UnboundedSender<PendingEvent>,
     metrics: Arc<Metrics>,
     ready: Arc<AtomicBool>,
     state: State,
@@ -77,11 +95,11 @@ impl<C: CloudProvider + 'static> Controller<C> {
             tokio::spawn(election.run(client.clone(), leader_tx, shutdown.clone()));
         }
         let (reports, report_rx) = mpsc::unbounded_channel();
+        let (events, queue) = mpsc::unbounded_channel();
+        let recorder = EventRecorder::new(client.clone(), settings.identity.clone());
+        let writer = tokio::spawn(write_events(recorder, queue));
         let controller = Self {
-            recorder: Arc::new(EventRecorder::new(
-                client.clone(),
-                settings.identity.clone(),
-            )),
+            events,
             records: RepairRecords::new(client.clone()),
             client,
             cloud,
@@ -92,7 +110,15 @@ impl<C: CloudProvider + 'static> Controller<C> {
             state: State::default(),
             reports,
         };
-        controller.main_loop(leader_rx, report_rx, shutdown).await
+        let result = controller.main_loop(leader_rx, report_rx, shutdown).await;
+        // The loop has dropped the queue's sender: let the writer record what is left.
+        if tokio::time::timeout(Duration::from_secs(5), writer)
+            .await
+            .is_err()
+        {
+            tracing::warn!("events still queued at shutdown were not recorded");
+        }
+        result
     }
 
     async fn main_loop(
@@ -225,8 +251,49 @@ impl<C: CloudProvider + 'static> Controller<C> {
     async fn pass(&mut self, now: Timestamp) -> Option<Timestamp> {
         let decided = self.decide(now);
         let mut wake = decided.wake;
-        for (repair, reason, node) in decided.starts {
-            if let Err(err) = self.records.create(&repair.repair, &reason).await {
+        // Every record is written before any effect of its repair; the records of different
+        // nodes are written concurrently.
+        let records = &self.records;
+        // (Futures collected first, then driven: a stream of closures over borrowed items does
+        // not satisfy the `Send` bound of the spawned controller.)
+        let creates: Vec<_> = decided
+            .starts
+            .iter()
+            .map(|(t, reason, _)| records.create(&t.repair, reason))
+            .collect();
+        let created: Vec<_> = futures::stream::iter(creates)
+            .buffered(API_CONCURRENCY)
+            .collect()
+            .await;
+        let changed: Vec<bool> = decided
+            .transitions
+            .iter()
+            .map(|(node, t)| {
+                self.state
+                    .active
+                    .get(&node.name)
+                    .is_none_or(|s| s.repair != t.repair)
+            })
+            .collect();
+        let updates: Vec<_> = decided
+            .transitions
+            .iter()
+            .zip(&changed)
+            .map(|((_, t), changed)| async move {
+                if *changed {
+                    records.update(&t.repair).await
+                } else {
+                    Ok(())
+                }
+            })
+            .collect();
+        let updated: Vec<_> = futures::stream::iter(updates)
+            .buffered(API_CONCURRENCY)
+            .collect()
+            .await;
+        let mut batch = Vec::new();
+        for ((repair, reason, node), result) in decided.starts.into_iter().zip(created) {
+            if let Err(err) = result {
                 tracing::error!(node = %node.name, error = %err, "cannot create the NodeRepair record; not acting");
                 continue;
             }
@@ -234,25 +301,21 @@ impl<C: CloudProvider + 'static> Controller<C> {
             self.state
                 .active
                 .insert(node.name.clone(), Slot::new(repair.repair.clone()));
-            self.carry_out(&node, repair, now).await;
+            batch.push((node, repair));
         }
-        for (node, transition) in decided.transitions {
+        for ((node, transition), result) in decided.transitions.into_iter().zip(updated) {
             if let Some(at) = transition.wake_at {
                 wake = Some(wake.map_or(at, |w| w.min(at)));
             }
-            let changed = self
-                .state
-                .active
-                .get(&node.name)
-                .is_none_or(|s| s.repair != transition.repair);
-            if changed && let Err(err) = self.records.update(&transition.repair).await {
+            if let Err(err) = result {
                 tracing::error!(node = %node.name, error = %err, "cannot update the NodeRepair record; effects postponed");
                 wake = Some(now + jiff::SignedDuration::from_secs(5));
                 continue;
             }
-            if let Some(at) = self.carry_out(&node, transition, now).await {
-                wake = Some(wake.map_or(at, |w| w.min(at)));
-            }
+            batch.push((node, transition));
+        }
+        if let Some(at) = self.carry_out_all(batch, now).await {
+            wake = Some(wake.map_or(at, |w| w.min(at)));
         }
         for (node, event, reason_name) in decided.skips {
             self.metrics
@@ -261,9 +324,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
                     reason: reason_name,
                 })
                 .inc();
-            if let Err(err) = self.recorder.record(&node, &event, now).await {
-                tracing::warn!(error = %err, "cannot record a skip event");
-            }
+            let _ = self.events.send((node, event, now));
         }
         self.metrics
             .active
@@ -464,7 +525,7 @@ mod tests {
             ArmConfig::from_env(|name| env.get(name).map(|v| (*v).to_owned()), None, None).unwrap();
         let (reports, _) = mpsc::unbounded_channel();
         Controller {
-            recorder: Arc::new(EventRecorder::new(client.clone(), "test")),
+            events: mpsc::unbounded_channel().0,
             records: RepairRecords::new(client.clone()),
             client,
             cloud: Arc::new(AzureProvider::new(&config).unwrap()),
