@@ -252,6 +252,9 @@ mod tests {
         for p in &phases {
             per_second[p.as_secs() as usize] += 1;
         }
-        assert!(per_second.iter().all(|n| (50..=200).contains(n)), "{per_second:?}");
+        assert!(
+            per_second.iter().all(|n| (50..=200).contains(n)),
+            "{per_second:?}"
+        );
     }
 }
