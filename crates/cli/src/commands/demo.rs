@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
 use clap::Args;
-use nodemend_sim::scenario::{BUILTIN, Scenario};
+use nodemend_sim::scenario::Scenario;
 
 use crate::demo::{DemoOptions, play, render};
 use crate::exit::Outcome;
@@ -56,10 +55,8 @@ pub(crate) fn run(args: DemoArgs) -> anyhow::Result<Outcome> {
     if std::env::var_os("RUST_LOG").is_some() {
         logging::init(log_format);
     }
-    let scenario = Scenario::load(&scenario).with_context(|| {
-        let names: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-        format!("built-in scenarios: {}", names.join(", "))
-    })?;
+    // The error already names the input and lists the built-in scenarios.
+    let scenario = Scenario::load(&scenario)?;
     let state_dir = state_dir.unwrap_or_else(|| {
         std::env::temp_dir().join(format!("nodemend-demo-{}", std::process::id()))
     });
