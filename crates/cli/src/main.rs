@@ -11,6 +11,7 @@ mod logging;
 mod policy_file;
 mod report;
 mod style;
+mod window;
 
 fn main() -> std::process::ExitCode {
     app::main()

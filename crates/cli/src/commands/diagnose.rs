@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use clap::{Args, ValueEnum};
-use jiff::{SignedDuration, Span, SpanRelativeTo, Timestamp};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::window::parse_window;
 use nodemend_core::catalog::{Catalog, Severity};
 use nodemend_core::diagnosis::{Target, diagnose};
 
@@ -104,25 +106,6 @@ impl From<FailOn> for Severity {
             FailOn::Warning => Severity::Warning,
             FailOn::Error => Severity::Error,
         }
-    }
-}
-
-/// `24h`, `90m`, `1h 30m`, `7d` (a day is 24 hours), or ISO 8601 `PT24H`.
-pub(crate) fn parse_window(raw: &str) -> Result<SignedDuration, String> {
-    let duration = raw.parse::<SignedDuration>().or_else(|_| {
-        raw.parse::<Span>()
-            .map_err(|e| e.to_string())
-            .and_then(|span| {
-                span.to_duration(SpanRelativeTo::days_are_24_hours())
-                    .map_err(|e| e.to_string())
-            })
-    });
-    match duration {
-        Ok(d) if d.is_positive() => Ok(d),
-        Ok(_) => Err(format!("{raw:?} must be longer than zero")),
-        Err(e) => Err(format!(
-            "{raw:?} is not a duration (write e.g. 24h, 90m, 7d): {e}"
-        )),
     }
 }
 
@@ -272,19 +255,6 @@ fn peak_rss_kib() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn windows_read_hours_minutes_and_days() {
-        assert_eq!(parse_window("24h").unwrap(), SignedDuration::from_hours(24));
-        assert_eq!(
-            parse_window("1h 30m").unwrap(),
-            SignedDuration::from_mins(90)
-        );
-        assert_eq!(parse_window("7d").unwrap(), SignedDuration::from_hours(168));
-        assert_eq!(parse_window("PT2H").unwrap(), SignedDuration::from_hours(2));
-        assert!(parse_window("0s").unwrap_err().contains("longer than zero"));
-        assert!(parse_window("soon").unwrap_err().contains("not a duration"));
-    }
 
     #[test]
     fn fail_on_maps_to_severities() {

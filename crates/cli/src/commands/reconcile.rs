@@ -19,12 +19,13 @@ use nodemend_core::cloud::{CloudError, CloudProvider as _, ClusterRef, Reconcile
 use nodemend_core::diagnosis::{Finding, Report, diagnose};
 use nodemend_core::model::{Cluster, ProvisioningState};
 
-use super::diagnose::{SourceArgs, open_sources, parse_window};
+use super::diagnose::{SourceArgs, open_sources};
 use crate::collect::{self, ActivityFilter, Progress, Window};
 use crate::exit::Outcome;
 use crate::logging::{self, LogFormat};
 use crate::report::{self, Format, Options};
 use crate::style::Style;
+use crate::window::parse_window;
 
 /// Arguments of `nodemend reconcile`.
 #[derive(Debug, Args)]
