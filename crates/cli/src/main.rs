@@ -8,6 +8,7 @@ mod controller;
 mod demo;
 mod exit;
 mod logging;
+mod paths;
 mod policy_file;
 mod report;
 mod style;
