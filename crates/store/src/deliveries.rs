@@ -89,14 +89,6 @@ impl Delivery {
     }
 }
 
-fn format_name(format: WebhookFormat) -> &'static str {
-    match format {
-        WebhookFormat::Json => "json",
-        WebhookFormat::Slack => "slack",
-        WebhookFormat::Teams => "teams",
-    }
-}
-
 fn parse_format(text: &str) -> WebhookFormat {
     match text {
         "slack" => WebhookFormat::Slack,
@@ -147,7 +139,7 @@ impl Archive {
                     d.group.as_deref().unwrap_or_default(),
                     micros(d.fired_at),
                     d.target,
-                    format_name(d.format),
+                    d.format.name(),
                     d.payload.to_string(),
                     d.attempts,
                     d.status.as_str(),

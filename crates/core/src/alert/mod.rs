@@ -15,6 +15,7 @@
 
 mod engine;
 mod raw;
+mod webhook;
 
 use jiff::{SignedDuration, Timestamp};
 use regex::Regex;
@@ -22,6 +23,7 @@ use serde::Serialize;
 
 pub use engine::AlertEngine;
 pub use raw::{AlertRuleError, RawAlertRule, RawAlerts, builtin_rules};
+pub use webhook::{RawWebhook, Webhook, WebhookFormat, WebhookUrl, check_url};
 
 /// What a rule looks at in one Kubernetes event (borrowed from the archive's record).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,8 @@ use jiff::SignedDuration;
 use regex::Regex;
 use serde::Deserialize;
 
-use super::{AlertRule, EventMatch, GroupBy, Severity, Trigger};
+use super::webhook::resolve_all;
+use super::{AlertRule, EventMatch, GroupBy, RawWebhook, Severity, Trigger, Webhook};
 
 /// An alert rule that cannot be used, naming the field (as a path such as
 /// `alerts.rules[2].message`) and the reason.
@@ -33,6 +34,8 @@ pub struct RawAlerts {
     pub builtin: Option<bool>,
     /// The file's own rules.
     pub rules: Option<Vec<RawAlertRule>>,
+    /// Where firings are sent; without any, firings are only logged and archived.
+    pub webhooks: Option<Vec<RawWebhook>>,
 }
 
 /// One alert rule as written in the file.
@@ -297,5 +300,10 @@ impl RawAlerts {
             rules = builtins;
         }
         Ok(rules)
+    }
+
+    /// Validates the webhooks (names unique; exactly one URL source each).
+    pub fn resolve_webhooks(&self) -> Result<Vec<Webhook>, AlertRuleError> {
+        resolve_all(self.webhooks.as_deref().unwrap_or_default())
     }
 }

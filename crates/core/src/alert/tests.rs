@@ -361,3 +361,67 @@ fn rules_read_from_toml_as_a_policy_file_would_carry_them() {
     ));
     assert_eq!(rules[0].group_by, GroupBy::Rule);
 }
+
+fn webhooks(json: &str) -> Result<Vec<Webhook>, AlertRuleError> {
+    serde_json::from_str::<RawAlerts>(json)
+        .unwrap()
+        .resolve_webhooks()
+}
+
+#[test]
+fn webhooks_take_their_url_from_one_place() {
+    let hooks = webhooks(
+        r#"{"webhooks": [
+            {"name": "oncall", "urlEnv": "ONCALL_URL", "format": "slack"},
+            {"name": "teams", "urlFile": "/etc/nodemend/teams-url", "format": "Teams", "maxAttempts": 3, "timeout": "5s"},
+            {"name": "audit", "url": "https://audit.example.com/hook?code=s3cret"}
+        ]}"#,
+    )
+    .unwrap();
+    assert_eq!(hooks[0].url, WebhookUrl::Env("ONCALL_URL".into()));
+    assert_eq!(hooks[0].format, WebhookFormat::Slack);
+    assert_eq!(hooks[0].max_attempts, 5);
+    assert_eq!(hooks[1].format, WebhookFormat::Teams);
+    assert_eq!(hooks[1].timeout, SignedDuration::from_secs(5));
+    assert_eq!(hooks[2].format, WebhookFormat::Json);
+    let shown = format!("{hooks:?} {}", hooks[2].url);
+    assert!(!shown.contains("s3cret"), "{shown}");
+}
+
+#[test]
+fn bad_webhooks_name_the_field_and_never_the_url() {
+    let cases = [
+        (r#"{"webhooks": [{"urlEnv": "X"}]}"#, "alerts.webhooks[0].name"),
+        (r#"{"webhooks": [{"name": "a"}]}"#, "needs one of url"),
+        (
+            r#"{"webhooks": [{"name": "a", "url": "https://h/x", "urlEnv": "X"}]}"#,
+            "only one of",
+        ),
+        (
+            r#"{"webhooks": [{"name": "a", "url": "ftp://secret-host/x"}]}"#,
+            "alerts.webhooks[0].url: must start with https://",
+        ),
+        (
+            r#"{"webhooks": [{"name": "a", "urlEnv": "X", "format": "pager"}]}"#,
+            "json, slack, teams",
+        ),
+        (
+            r#"{"webhooks": [{"name": "a", "urlEnv": "X", "maxAttempts": 0}]}"#,
+            "maxAttempts",
+        ),
+        (
+            r#"{"webhooks": [{"name": "a", "urlEnv": "X", "timeout": "1h"}]}"#,
+            "timeout",
+        ),
+        (
+            r#"{"webhooks": [{"name": "a", "urlEnv": "X"}, {"name": "a", "urlEnv": "Y"}]}"#,
+            "alerts.webhooks[1].name",
+        ),
+    ];
+    for (json, expected) in cases {
+        let err = webhooks(json).unwrap_err().to_string();
+        assert!(err.contains(expected), "{json}: {err}");
+        assert!(!err.contains("secret-host"), "{err}");
+    }
+    assert!(webhooks("{}").unwrap().is_empty());
+}

@@ -7,6 +7,7 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 
 use super::{Action, Drain, DrainTimeout, Limit, Policy, PoolPolicy, Step};
+use crate::alert::RawAlerts;
 use crate::health::HealthRules;
 
 /// A policy value that cannot be used, naming the field (as a path such as
@@ -53,6 +54,9 @@ pub struct RawPolicy {
     pub defaults: Option<RawPool>,
     /// Per-pool overrides of `defaults`.
     pub pools: Option<BTreeMap<String, RawPool>>,
+    /// Alert rules and webhooks, resolved on their own by [`RawAlerts::resolve`] and
+    /// [`RawAlerts::resolve_webhooks`] (the repair policy does not depend on them).
+    pub alerts: Option<RawAlerts>,
 }
 
 /// Settings of one pool (or of the defaults).

@@ -3,22 +3,9 @@
 //! [`crate::Archive::record_delivery`].
 
 use jiff::SignedDuration;
+pub use nodemend_core::alert::WebhookFormat;
 use nodemend_core::alert::{Firing, Severity};
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-
-/// The shape of a webhook body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub enum WebhookFormat {
-    /// nodemend's own JSON: the firing as it is, plus the cluster's name.
-    Json,
-    /// Slack incoming webhooks: `{"text", "blocks"}`.
-    Slack,
-    /// Microsoft Teams incoming webhooks (and Power Automate's "post to a channel" flow): a
-    /// message carrying one Adaptive Card.
-    Teams,
-}
 
 /// The version of the [`WebhookFormat::Json`] body; bumped on incompatible changes.
 pub const JSON_PAYLOAD_VERSION: u32 = 1;
