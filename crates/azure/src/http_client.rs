@@ -14,7 +14,8 @@ fn install_ring() {
 }
 
 /// Builds the client. `ca_file` adds PEM roots (the simulator's CA, a corporate proxy's).
-pub(crate) fn build(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client> {
+/// Public so that the binary's other outbound HTTP (alert webhooks) uses the same TLS setup.
+pub fn build(ca_file: Option<&Path>, timeout: Duration) -> Result<reqwest::Client> {
     install_ring();
     let mut builder = reqwest::Client::builder()
         .timeout(timeout)

@@ -34,6 +34,7 @@ pub use config::{
 pub use credential::{Credential, CredentialError, CredentialSource};
 pub use error::{Error, Result};
 pub use executor::{CallStats, Executor};
+pub use http_client::build as http_client;
 pub use provider::AzureProvider;
 pub use requests::{ArmRequest, OpClass};
 pub use retry::RetryPolicy;

@@ -485,7 +485,13 @@ fn spawn_controller(
     std::fs::write(&policy_path, policy(c))?;
     let log = std::fs::File::create(dir.join("controller.log"))?;
     let child = Command::new(&c.binary)
-        .args(["run", "--no-leader-election", "--log-format", "json"])
+        .args([
+            "run",
+            "--no-leader-election",
+            "--no-archive",
+            "--log-format",
+            "json",
+        ])
         .arg("--policy")
         .arg(&policy_path)
         .arg("--kubeconfig")

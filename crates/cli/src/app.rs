@@ -38,6 +38,8 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Run the simulators (Kubernetes API server, ARM, kubelets) on their own.
     Sim(commands::sim::SimArgs),
+    /// Keep every Kubernetes event in a SQLite archive and alert on it, without the controller.
+    Archive(commands::archive::ArchiveArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     Crds(commands::crds::CrdsArgs),
     /// Check that this identity has every Kubernetes permission the controller needs.
@@ -53,6 +55,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Diagnose(args) => commands::diagnose::run(args),
         Command::Reconcile(args) => commands::reconcile::run(args),
         Command::Explain(args) => commands::explain::run(args),
+        Command::Archive(args) => commands::archive::run(args),
         Command::Crds(args) => commands::crds::run(args),
         Command::Doctor(args) => commands::doctor::run(args),
         Command::Run(args) => commands::run::run(args),

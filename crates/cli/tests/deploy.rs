@@ -270,4 +270,13 @@ fn the_overlays_build_and_change_what_they_say() {
     let pod = &find(&archive, "Deployment", "nodemend")["spec"]["template"]["spec"];
     let mounts = serde_json::to_string(&pod["containers"][0]["volumeMounts"]).expect("JSON");
     assert!(mounts.contains("/var/lib/nodemend"), "{mounts}");
+    let state = pod["volumes"]
+        .as_array()
+        .and_then(|v| v.iter().find(|v| v["name"] == "state"))
+        .expect("a state volume");
+    assert_eq!(
+        state["persistentVolumeClaim"]["claimName"],
+        "nodemend-state"
+    );
+    assert!(state.get("emptyDir").is_none(), "{state}");
 }

@@ -121,6 +121,26 @@ pub fn lease_deadline(node: &NodeView, rules: &HealthRules) -> Option<Timestamp>
     node.lease_renewed.map(|renewed| renewed + rules.threshold)
 }
 
+/// When `node`'s `Ready` condition left `True`, if it is not `True` now: what NotReady alert
+/// rules count from. A node that never reported `Ready` is not counted (it is still joining).
+pub fn not_ready_since(node: &NodeView) -> Option<Timestamp> {
+    node.condition(READY)
+        .filter(|ready| ready.status != ConditionStatus::True)
+        .map(|ready| ready.last_transition)
+}
+
+/// The NotReady nodes of a fleet with [`not_ready_since`], sorted by name.
+pub fn not_ready_nodes<'a>(
+    nodes: impl IntoIterator<Item = &'a NodeView>,
+) -> Vec<(String, Timestamp)> {
+    let mut list: Vec<(String, Timestamp)> = nodes
+        .into_iter()
+        .filter_map(|n| not_ready_since(n).map(|since| (n.name.clone(), since)))
+        .collect();
+    list.sort();
+    list
+}
+
 /// Classifies `node` at `now`.
 pub fn assess(node: &NodeView, now: Timestamp, rules: &HealthRules) -> Health {
     let symptoms = symptoms(node, now, rules);
@@ -186,6 +206,20 @@ mod tests {
         node.conditions
             .push(NodeCondition::new(READY, status, ts(since)));
         node
+    }
+
+    #[test]
+    fn not_ready_nodes_are_listed_with_when_ready_left_true() {
+        let mut down = node_with_ready(ConditionStatus::Unknown, 40);
+        down.name = "b".into();
+        let up = node_with_ready(ConditionStatus::True, 0);
+        let joining = NodeView::new("c");
+        let mut failed = node_with_ready(ConditionStatus::False, 7);
+        failed.name = "a".into();
+        assert_eq!(
+            not_ready_nodes([&down, &up, &joining, &failed]),
+            [("a".to_owned(), ts(7)), ("b".to_owned(), ts(40))]
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ pub mod cordon;
 pub mod crd;
 pub mod drain;
 mod error;
+pub mod event_watch;
 pub mod events;
 pub mod leader;
 pub mod node;

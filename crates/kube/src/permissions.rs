@@ -28,6 +28,8 @@ pub enum Need {
     Events,
     /// Leader election between replicas (not needed with `--no-leader-election`).
     LeaderElection,
+    /// The event archive: reading every event of the cluster (not needed with `--no-archive`).
+    Archive,
 }
 
 impl Need {
@@ -38,6 +40,7 @@ impl Need {
             Need::Repair => "repair",
             Need::Events => "events",
             Need::LeaderElection => "leader election",
+            Need::Archive => "event archive",
         }
     }
 }
@@ -128,6 +131,24 @@ pub const REQUIRED: &[Permission] = &[
         resource_name: None,
         caller: "records::RepairRecords::update",
         need: Need::Repair,
+    },
+    Permission {
+        group: "",
+        resource: "events",
+        verbs: &["list", "watch"],
+        scope: Scope::Cluster,
+        resource_name: None,
+        caller: "event_watch::watch_core_events",
+        need: Need::Archive,
+    },
+    Permission {
+        group: "events.k8s.io",
+        resource: "events",
+        verbs: &["list", "watch"],
+        scope: Scope::Cluster,
+        resource_name: None,
+        caller: "event_watch::watch_events_v1",
+        need: Need::Archive,
     },
     Permission {
         group: "",

@@ -29,11 +29,12 @@ pub(crate) struct DoctorArgs {
     lease_namespace: String,
 }
 
-const NEEDS: [Need; 4] = [
+const NEEDS: [Need; 5] = [
     Need::Observe,
     Need::Repair,
     Need::Events,
     Need::LeaderElection,
+    Need::Archive,
 ];
 
 /// The report: one line per need, then one per missing permission with its caller.

@@ -10,6 +10,8 @@ use clap::Args;
 use nodemend_azure::AzureProvider;
 use nodemend_kube::leader::Election;
 
+use crate::archiver;
+use crate::commands::archive::ArchiveFlags;
 use crate::connect::{AzureArgs, kube_client, shutdown_signal};
 use crate::controller::{Controller, Metrics, Settings, serve};
 use crate::exit::Outcome;
@@ -26,7 +28,9 @@ Examples:
 A node that is NotReady (or whose lease is not renewed) for longer than the threshold is
 repaired by reboot, then reimage, then redeploy of its VM, within the policy's safety limits.
 Each repair is a NodeRepair resource (`kubectl get noderepairs`); events on the node use the
-same reasons as AKS node auto-repair. Credentials come from the standard Azure variables
+same reasons as AKS node auto-repair. Every event of the cluster, each repair and the planner's
+decisions are kept in the event archive (--archive, 90 days by default; query it with
+`nodemend events` and `nodemend repairs`), and the policy's alert rules POST to its webhooks. Credentials come from the standard Azure variables
 (AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET or AZURE_FEDERATED_TOKEN_FILE, or a
 managed identity).")]
 pub(crate) struct RunArgs {
@@ -65,6 +69,13 @@ pub(crate) struct RunArgs {
     #[command(flatten)]
     azure: AzureArgs,
 
+    #[command(flatten)]
+    archive: ArchiveFlags,
+
+    /// Run without the event archive (and so without alerts).
+    #[arg(long, conflicts_with = "archive")]
+    no_archive: bool,
+
     /// Log format.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -89,12 +100,16 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         lease_namespace,
         lease_duration,
         azure,
+        archive,
+        no_archive,
         log_format,
     } = args;
     logging::init(log_format);
-    let mut policy = policy_file::load(policy.as_deref())?;
+    let file = policy_file::load(policy.as_deref())?;
+    let mut policy = file.policy.clone();
     policy.dry_run |= dry_run;
     let identity = identity.unwrap_or_else(default_identity);
+    let archive_config = (!no_archive).then(|| archive.config(&file, azure.cluster.as_deref()));
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let client = kube_client(kubeconfig.as_deref()).await?;
@@ -109,6 +124,15 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         tokio::spawn(follow_arm_stats(Arc::clone(&cloud), Arc::clone(&metrics)));
         let bound = serve(metrics_addr, Arc::clone(&metrics), Arc::clone(&ready), shutdown.clone()).await?;
         tracing::info!(addr = %bound, identity = %identity, dry_run = policy.dry_run, "nodemend controller starting");
+        let leading = Arc::new(AtomicBool::new(false));
+        let archive = match archive_config {
+            Some(mut config) => Some({
+                config.deliver_while = Some(Arc::clone(&leading));
+                archiver::start(client.clone(), config, Arc::clone(&metrics), shutdown.clone())
+                    .await?
+            }),
+            None => None,
+        };
         let election = (!no_leader_election).then(|| Election {
             namespace: lease_namespace,
             name: nodemend_kube::permissions::LEADER_LEASE.into(),
@@ -121,8 +145,13 @@ pub(crate) fn run(args: RunArgs) -> anyhow::Result<Outcome> {
             election,
             cluster,
             min_pass_interval: Duration::from_millis(100),
+            archive: archive.as_ref().map(|a| a.sink.clone()),
+            leading,
         };
         Controller::run(client, cloud, settings, metrics, ready, shutdown).await?;
+        if let Some(archive) = archive {
+            archive.done.await?;
+        }
         Ok::<_, anyhow::Error>(())
     })?;
     Ok(Outcome::Success)

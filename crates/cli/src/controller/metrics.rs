@@ -33,7 +33,17 @@ pub(crate) struct ScopeLabel {
     pub(crate) scope: String,
 }
 
-/// Everything the controller counts.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct ResultLabel {
+    pub(crate) result: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(crate) struct RuleLabel {
+    pub(crate) rule: String,
+}
+
+/// Everything the controller and the event archive count.
 pub(crate) struct Metrics {
     pub(crate) registry: Registry,
     pub(crate) nodes: Family<PoolLabel, Gauge>,
@@ -48,6 +58,11 @@ pub(crate) struct Metrics {
     pub(crate) arm_requests: Counter,
     pub(crate) arm_retries: Counter,
     pub(crate) arm_throttled: Counter,
+    pub(crate) archived: Family<ResultLabel, Counter>,
+    pub(crate) archive_errors: Counter,
+    pub(crate) archive_pruned: Counter,
+    pub(crate) alerts_fired: Family<RuleLabel, Counter>,
+    pub(crate) alert_deliveries: Family<ResultLabel, Counter>,
 }
 
 impl Metrics {
@@ -65,6 +80,11 @@ impl Metrics {
         let arm_requests = Counter::default();
         let arm_retries = Counter::default();
         let arm_throttled = Counter::default();
+        let archived = Family::<ResultLabel, Counter>::default();
+        let archive_errors = Counter::default();
+        let archive_pruned = Counter::default();
+        let alerts_fired = Family::<RuleLabel, Counter>::default();
+        let alert_deliveries = Family::<ResultLabel, Counter>::default();
         registry.register("nodes", "Nodes known, by agent pool", nodes.clone());
         registry.register(
             "unhealthy_nodes",
@@ -117,8 +137,38 @@ impl Metrics {
             "429 (throttled) answers from ARM",
             arm_throttled.clone(),
         );
+        registry.register(
+            "archive_events",
+            "Event deliveries from the watches, by what the archive did: inserted, updated (an aggregated event's count grew) or unchanged (seen before)",
+            archived.clone(),
+        );
+        registry.register(
+            "archive_errors",
+            "Archive writes that failed (retried for events)",
+            archive_errors.clone(),
+        );
+        registry.register(
+            "archive_pruned_rows",
+            "Rows removed by retention",
+            archive_pruned.clone(),
+        );
+        registry.register(
+            "alerts_fired",
+            "Alert rule firings, by rule",
+            alerts_fired.clone(),
+        );
+        registry.register(
+            "alert_deliveries",
+            "Webhook deliveries finished, by result (delivered or failed after every try)",
+            alert_deliveries.clone(),
+        );
         Self {
             registry,
+            archived,
+            archive_errors,
+            archive_pruned,
+            alerts_fired,
+            alert_deliveries,
             nodes,
             unhealthy,
             held,

@@ -4,7 +4,7 @@
 
 mod effects;
 mod http;
-mod metrics;
+pub(crate) mod metrics;
 mod state;
 
 use std::collections::BTreeSet;
@@ -15,6 +15,7 @@ use std::time::Duration;
 use futures::StreamExt as _;
 use jiff::Timestamp;
 use nodemend_core::cloud::{CloudProvider, ClusterRef};
+use nodemend_core::health::not_ready_nodes;
 use nodemend_core::model::NodeView;
 use nodemend_core::planner::{Decision, Fleet, Scope, plan};
 use nodemend_core::policy::{Action, Policy};
@@ -31,6 +32,8 @@ pub(crate) use http::serve;
 pub(crate) use metrics::Metrics;
 use state::{Report, Slot, State};
 
+use crate::archiver::{ArchiveSink, Note};
+
 /// How the controller runs.
 #[derive(Clone)]
 pub(crate) struct Settings {
@@ -44,6 +47,11 @@ pub(crate) struct Settings {
     pub(crate) cluster: Option<ClusterRef>,
     /// Shortest time between two planning passes (bounds CPU on large fleets).
     pub(crate) min_pass_interval: Duration,
+    /// The event archive, told of every repair record written, the planner's decisions and
+    /// the NotReady nodes; `None` runs without one.
+    pub(crate) archive: Option<ArchiveSink>,
+    /// Set while this replica leads (for the archive, which sends alerts only from the leader).
+    pub(crate) leading: Arc<AtomicBool>,
 }
 
 /// Most requests of one kind a pass has in flight at once (record writes, cordons).
@@ -149,6 +157,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
             }
             let now_leading = *leader.borrow();
             self.metrics.leader.set(i64::from(now_leading));
+            self.settings.leading.store(now_leading, Ordering::Relaxed);
             if now_leading && !leading {
                 match self.load_records().await {
                     Ok(()) => leading = true,
@@ -297,13 +306,16 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 tracing::error!(node = %node.name, error = %err, "cannot create the NodeRepair record; not acting");
                 continue;
             }
+            self.archive(Note::Repair(Box::new(repair.repair.clone()), now));
             tracing::info!(node = %node.name, reason = %reason, "repair started");
             self.state
                 .active
                 .insert(node.name.clone(), Slot::new(repair.repair.clone()));
             batch.push((node, repair));
         }
-        for ((node, transition), result) in decided.transitions.into_iter().zip(updated) {
+        for (((node, transition), result), changed) in
+            decided.transitions.into_iter().zip(updated).zip(changed)
+        {
             if let Some(at) = transition.wake_at {
                 wake = Some(wake.map_or(at, |w| w.min(at)));
             }
@@ -311,6 +323,9 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 tracing::error!(node = %node.name, error = %err, "cannot update the NodeRepair record; effects postponed");
                 wake = Some(now + jiff::SignedDuration::from_secs(5));
                 continue;
+            }
+            if changed {
+                self.archive(Note::Repair(Box::new(transition.repair.clone()), now));
             }
             batch.push((node, transition));
         }
@@ -330,6 +345,15 @@ impl<C: CloudProvider + 'static> Controller<C> {
             .active
             .set(i64::try_from(self.state.active.len()).unwrap_or(i64::MAX));
         wake
+    }
+}
+
+impl<C> Controller<C> {
+    /// Tells the archive, if there is one.
+    fn archive(&self, note: Note) {
+        if let Some(sink) = &self.settings.archive {
+            sink.send(note);
+        }
     }
 }
 
@@ -361,6 +385,14 @@ impl<C: CloudProvider + 'static> Controller<C> {
             policy,
         );
         self.record_fleet_metrics(&plan);
+        if self.settings.archive.is_some() {
+            self.archive(Note::Decisions(now, plan.decisions.clone()));
+            let not_ready = not_ready_nodes(nodes.iter().copied());
+            if not_ready != self.state.not_ready {
+                self.state.not_ready = not_ready.clone();
+                self.archive(Note::NotReady(not_ready));
+            }
+        }
         let mut budget = self
             .state
             .redeploy_budget_left(now, policy.redeploys_per_hour);
@@ -535,6 +567,8 @@ mod tests {
                 election: None,
                 cluster: None,
                 min_pass_interval: Duration::ZERO,
+                archive: None,
+                leading: Arc::default(),
             },
             index: SharedIndex::default(),
             metrics: Arc::new(Metrics::new()),

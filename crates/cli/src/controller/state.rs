@@ -68,6 +68,8 @@ pub(crate) struct State {
     /// The last skip reason announced per node, and when, so repeated passes do not spam.
     pub(crate) announced: HashMap<String, (String, Timestamp)>,
     pub(crate) pool_states: BTreeMap<String, ProvisioningState>,
+    /// The NotReady nodes last sent to the archive (sent again only when this changes).
+    pub(crate) not_ready: Vec<(String, Timestamp)>,
 }
 
 /// How often an unchanged skip reason is announced again.

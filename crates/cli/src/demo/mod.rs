@@ -135,6 +135,8 @@ fn settings(scenario: &Scenario) -> anyhow::Result<Settings> {
             name: spec.cluster.name.clone(),
         }),
         min_pass_interval: Duration::from_millis(100),
+        archive: None,
+        leading: Arc::default(),
     })
 }
 

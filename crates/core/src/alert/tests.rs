@@ -391,7 +391,10 @@ fn webhooks_take_their_url_from_one_place() {
 #[test]
 fn bad_webhooks_name_the_field_and_never_the_url() {
     let cases = [
-        (r#"{"webhooks": [{"urlEnv": "X"}]}"#, "alerts.webhooks[0].name"),
+        (
+            r#"{"webhooks": [{"urlEnv": "X"}]}"#,
+            "alerts.webhooks[0].name",
+        ),
         (r#"{"webhooks": [{"name": "a"}]}"#, "needs one of url"),
         (
             r#"{"webhooks": [{"name": "a", "url": "https://h/x", "urlEnv": "X"}]}"#,

@@ -231,6 +231,19 @@ impl ApiServerHandle {
         }
     }
 
+    /// Forgets the change history of every resource (an etcd compaction): every watch that
+    /// resumes from an earlier version gets `410 Gone`, as after a long disconnect.
+    pub fn compact_history(&self) {
+        if let Ok(mut store) = self.shared.store.lock() {
+            store.compact();
+        }
+    }
+
+    /// How many watch requests were answered `410 Gone`.
+    pub fn expired_watches(&self) -> u64 {
+        self.shared.store.lock().map_or(0, |s| s.expired())
+    }
+
     /// Number of objects stored, for figures.
     pub fn object_count(&self) -> usize {
         self.shared.lock().map_or(0, |s| s.len())

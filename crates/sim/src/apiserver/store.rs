@@ -51,6 +51,8 @@ pub(crate) struct Store {
     objects: HashMap<String, BTreeMap<ObjectKey, Arc<Value>>>,
     history: HashMap<String, History>,
     channels: HashMap<String, broadcast::Sender<Arc<Change>>>,
+    /// Watch requests answered `410 Gone` so far.
+    expired: u64,
 }
 
 /// Why a watch cannot resume from a resourceVersion.
@@ -70,7 +72,22 @@ impl Store {
             objects: HashMap::new(),
             history: HashMap::new(),
             channels: HashMap::new(),
+            expired: 0,
         }
+    }
+
+    /// Drops every resource's change history, as an etcd compaction does: a watch resuming
+    /// from any version before now is told `410 Gone` and must list again.
+    pub(crate) fn compact(&mut self) {
+        for history in self.history.values_mut() {
+            history.changes.clear();
+            history.dropped_up_to = self.rv;
+        }
+    }
+
+    /// Watch requests answered `410 Gone` so far.
+    pub(crate) fn expired(&self) -> u64 {
+        self.expired
     }
 
     /// The current global resourceVersion.
@@ -181,7 +198,7 @@ impl Store {
 
     /// Changes of `storage` after `since`, or [`TooOld`] when some were already dropped.
     pub(crate) fn changes_since(
-        &self,
+        &mut self,
         storage: &str,
         since: u64,
     ) -> Result<Vec<Arc<Change>>, TooOld> {
@@ -189,6 +206,7 @@ impl Store {
             return Ok(Vec::new());
         };
         if since < history.dropped_up_to {
+            self.expired += 1;
             return Err(TooOld {
                 oldest: history.dropped_up_to,
             });
