@@ -44,6 +44,10 @@ enum Command {
     Crds(commands::crds::CrdsArgs),
     /// Check that this identity has every Kubernetes permission the controller needs.
     Doctor(commands::doctor::DoctorArgs),
+    /// Query the event archive: Kubernetes events kept for months, filtered, or followed live.
+    Events(commands::events::EventsArgs),
+    /// List archived repairs with every step, and each pool's success rate and error codes.
+    Repairs(commands::repairs::RepairsArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit status:
@@ -61,6 +65,8 @@ pub(crate) fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Sim(args) => commands::sim::run(args),
+        Command::Events(args) => commands::events::run(args),
+        Command::Repairs(args) => commands::repairs::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

@@ -14,21 +14,19 @@ use nodemend_kube::watch::{SharedIndex, watch_nodes};
 use nodemend_store::Retention;
 
 use crate::archiver::{self, ArchiveSink, ArchiverConfig, Note};
+use crate::commands::archive_read::ArchiveArg;
 use crate::connect::{kube_client, shutdown_signal};
 use crate::controller::{Metrics, serve};
 use crate::exit::Outcome;
 use crate::logging::{self, LogFormat};
-use crate::paths;
 use crate::policy_file::{self, PolicyFile};
 use crate::window::parse_window;
 
 /// Where the archive is and how long it keeps rows (shared by `run` and `archive`).
 #[derive(Debug, Args)]
 pub(crate) struct ArchiveFlags {
-    /// The event archive, a SQLite file (default: archive.db in the state directory,
-    /// NODEMEND_STATE_DIR or ~/.local/state/nodemend).
-    #[arg(long, value_name = "FILE", env = "NODEMEND_ARCHIVE")]
-    archive: Option<PathBuf>,
+    #[command(flatten)]
+    archive: ArchiveArg,
 
     /// Keep events, repairs, decisions and alert deliveries this long (e.g. 90d, 30d, 12h).
     #[arg(long, default_value = "90d", value_parser = parse_window, value_name = "DURATION")]
@@ -38,8 +36,7 @@ pub(crate) struct ArchiveFlags {
 impl ArchiveFlags {
     /// The archive's settings, with the alert rules and webhooks of the policy file.
     pub(crate) fn config(&self, file: &PolicyFile, cluster: Option<&str>) -> ArchiverConfig {
-        let mut config =
-            ArchiverConfig::new(self.archive.clone().unwrap_or_else(paths::default_archive));
+        let mut config = ArchiverConfig::new(self.archive.path());
         config.retention = Retention {
             window: self.retention,
             ..Retention::default()
