@@ -1,6 +1,7 @@
 //! The `nodemend` binary: parses the command line and hands it to [`app::run`].
 
 mod app;
+mod bundle;
 mod collect;
 mod commands;
 mod connect;
