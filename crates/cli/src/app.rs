@@ -42,6 +42,8 @@ enum Command {
     Crds(commands::crds::CrdsArgs),
     /// Check that this identity has every Kubernetes permission the controller needs.
     Doctor(commands::doctor::DoctorArgs),
+    /// Write an evidence bundle (.tar.gz) for a support ticket: report, objects, logs, archive.
+    Collect(commands::collect::CollectArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit status:
@@ -58,6 +60,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Demo(args) => commands::demo::run(args),
         Command::Sim(args) => commands::sim::run(args),
+        Command::Collect(args) => commands::collect::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub(crate) mod collect;
 pub(crate) mod crds;
 pub(crate) mod demo;
 pub(crate) mod diagnose;
