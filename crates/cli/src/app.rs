@@ -48,6 +48,8 @@ enum Command {
     Events(commands::events::EventsArgs),
     /// List archived repairs with every step, and each pool's success rate and error codes.
     Repairs(commands::repairs::RepairsArgs),
+    /// Write an evidence bundle (.tar.gz) for a support ticket: report, objects, logs, archive.
+    Collect(commands::collect::CollectArgs),
 }
 
 /// Parses the command line, runs the command, and turns its outcome into an exit status:
@@ -67,6 +69,7 @@ pub(crate) fn main() -> ExitCode {
         Command::Sim(args) => commands::sim::run(args),
         Command::Events(args) => commands::events::run(args),
         Command::Repairs(args) => commands::repairs::run(args),
+        Command::Collect(args) => commands::collect::run(args),
     };
     match result {
         Ok(outcome) => outcome.code(),

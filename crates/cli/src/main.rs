@@ -2,6 +2,7 @@
 
 mod app;
 mod archiver;
+mod bundle;
 mod collect;
 mod commands;
 mod connect;

@@ -2,6 +2,7 @@
 
 pub(crate) mod archive;
 pub(crate) mod archive_read;
+pub(crate) mod collect;
 pub(crate) mod crds;
 pub(crate) mod demo;
 pub(crate) mod diagnose;
