@@ -13,6 +13,8 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use anyhow::Context as _;
+
+use crate::archiver::{self, ArchiveSink, ArchiverConfig};
 use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{ListParams, PostParams};
@@ -40,6 +42,8 @@ pub(crate) struct Summary {
     #[serde(flatten)]
     pub(crate) outcome: Outcome,
     pub(crate) expectations: Vec<Check>,
+    /// The event archive the demo wrote, for `nodemend events` and `nodemend repairs`.
+    pub(crate) archive: PathBuf,
 }
 
 /// Where the timeline goes: stdout, or stderr when stdout carries JSON.
@@ -144,11 +148,13 @@ fn start_controller(
     world: &SimWorld,
     cloud: &Arc<AzureProvider>,
     scenario: &Scenario,
+    archive: &ArchiveSink,
 ) -> anyhow::Result<(tokio::task::JoinHandle<()>, watch::Sender<bool>)> {
     let (stop, stopped) = watch::channel(false);
     let client = world.client.clone();
     let cloud = Arc::clone(cloud);
-    let settings = settings(scenario)?;
+    let mut settings = settings(scenario)?;
+    settings.archive = Some(archive.clone());
     let handle = tokio::spawn(async move {
         let metrics = Arc::new(Metrics::new());
         let ready = Arc::new(AtomicBool::new(false));
@@ -175,6 +181,7 @@ pub(crate) async fn play(options: DemoOptions) -> anyhow::Result<Summary> {
         "scenario {}: {}",
         scenario.name, scenario.description
     ));
+    let archive_path = state_dir.join("archive.db");
     let world = SimWorld::start(
         scenario.clone(),
         WorldOptions {
@@ -196,7 +203,15 @@ pub(crate) async fn play(options: DemoOptions) -> anyhow::Result<Summary> {
         world.arm.url()
     ));
     let cloud = Arc::new(provider(&world)?);
-    let (mut controller, mut stop) = start_controller(&world, &cloud, &scenario)?;
+    let (stop_archive, archive_stopped) = watch::channel(false);
+    let archive = archiver::start(
+        world.client.clone(),
+        ArchiverConfig::new(archive_path.clone()),
+        Arc::new(Metrics::new()),
+        archive_stopped,
+    )
+    .await?;
+    let (mut controller, mut stop) = start_controller(&world, &cloud, &scenario, &archive.sink)?;
     timeline.line("nodemend controller started");
     let mut restarts = world.controller_restarts();
     let resolve = |r: &str| world.resolve(r);
@@ -219,13 +234,17 @@ pub(crate) async fn play(options: DemoOptions) -> anyhow::Result<Summary> {
                 controller.abort();
                 let _ = stop.send(true);
                 timeline.line("controller killed; starting a new one");
-                (controller, stop) = start_controller(&world, &cloud, &scenario)?;
+                (controller, stop) = start_controller(&world, &cloud, &scenario, &archive.sink)?;
             }
         }
         outcome = observe(&world.client, &world.arm).await?;
     }
     let _ = stop.send(true);
     controller.abort();
+    stop_archive.send_replace(true);
+    if let Err(err) = archive.done.await {
+        tracing::warn!(error = %err, "the event archive did not close cleanly");
+    }
     world.stop();
     let passed = checks.iter().all(|c| c.ok);
     Ok(Summary {
@@ -235,6 +254,7 @@ pub(crate) async fn play(options: DemoOptions) -> anyhow::Result<Summary> {
         seconds: (timeline.start.elapsed().as_secs_f64() * 10.0).round() / 10.0,
         outcome,
         expectations: checks,
+        archive: archive_path,
     })
 }
 
@@ -318,6 +338,11 @@ pub(crate) fn render(summary: &Summary) -> String {
         let mark = if check.ok { "ok  " } else { "FAIL" };
         let _ = writeln!(out, "  {mark} {} — {}", check.expectation, check.observed);
     }
+    let archive = summary.archive.display();
+    let _ = writeln!(
+        out,
+        "  events and repairs archived in {archive}:\n    nodemend events --archive {archive} --type Warning\n    nodemend repairs --archive {archive}"
+    );
     let _ = writeln!(out, "{}", if summary.passed { "PASSED" } else { "FAILED" });
     out
 }
