@@ -106,6 +106,12 @@ impl NodeIndex {
         self.nodes_synced && self.leases_synced
     }
 
+    /// The node feed has completed a list (enough for what needs no leases, such as the
+    /// NotReady alert rules).
+    pub fn nodes_synced(&self) -> bool {
+        self.nodes_synced
+    }
+
     /// The node called `name`.
     pub fn node(&self, name: &str) -> Option<&NodeView> {
         self.nodes.get(name)

@@ -129,10 +129,10 @@ pub(crate) async fn report_not_ready(client: kube::Client, sink: ArchiveSink) {
     loop {
         index.changed.notified().await;
         let current = match index.index.lock() {
-            Ok(i) => i.synced().then(|| not_ready_nodes(i.nodes())),
+            Ok(i) => i.nodes_synced().then(|| not_ready_nodes(i.nodes())),
             Err(poisoned) => {
                 let i = poisoned.into_inner();
-                i.synced().then(|| not_ready_nodes(i.nodes()))
+                i.nodes_synced().then(|| not_ready_nodes(i.nodes()))
             }
         };
         if let Some(current) = current
