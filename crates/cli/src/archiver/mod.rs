@@ -122,7 +122,7 @@ pub(crate) async fn start(
             .with_context(|| format!("cannot open the event archive {}", path.display()))
     })
     .await??;
-    tracing::info!(archive = %config.path.display(), retention = %config.retention.window, rules = config.rules.len(), webhooks = config.webhooks.len(), "event archive open");
+    tracing::info!(archive = %config.path.display(), retention = format!("{:#}", config.retention.window), rules = config.rules.len(), webhooks = config.webhooks.len(), "event archive open");
     let (events_tx, events_rx) = mpsc::channel(EVENT_QUEUE);
     let watches = vec![
         tokio::spawn(watch_core_events(

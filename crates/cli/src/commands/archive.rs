@@ -29,8 +29,22 @@ pub(crate) struct ArchiveFlags {
     archive: ArchiveArg,
 
     /// Keep events, repairs, decisions and alert deliveries this long (e.g. 90d, 30d, 12h).
-    #[arg(long, default_value = "90d", value_parser = parse_window, value_name = "DURATION")]
+    #[arg(long, default_value = "90d", value_parser = parse_retention, value_name = "DURATION")]
     retention: SignedDuration,
+}
+
+/// A retention window: a duration no shorter than the time event UIDs are remembered for
+/// deduplication, or an event the API server delivers again could be stored twice.
+fn parse_retention(raw: &str) -> Result<SignedDuration, String> {
+    let window = parse_window(raw)?;
+    let least = Retention::default().remember_uids;
+    if window < least {
+        return Err(format!(
+            "{raw:?} is shorter than {least:#}: events must be kept at least as long as their \
+             UIDs are remembered to store each event once"
+        ));
+    }
+    Ok(window)
 }
 
 impl ArchiveFlags {
@@ -141,5 +155,26 @@ pub(crate) async fn report_not_ready(client: kube::Client, sink: ArchiveSink) {
             sink.send(Note::NotReady(current.clone()));
             last = current;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_is_at_least_the_deduplication_window() {
+        assert_eq!(
+            parse_retention("30d").unwrap(),
+            SignedDuration::from_hours(720)
+        );
+        assert!(parse_retention("6h").is_ok());
+        let err = parse_retention("1h").unwrap_err();
+        assert!(err.contains("shorter than 6h"), "{err}");
+        assert!(
+            parse_retention("soon")
+                .unwrap_err()
+                .contains("not a duration")
+        );
     }
 }
