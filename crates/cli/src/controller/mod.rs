@@ -381,6 +381,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 nodes: &nodes,
                 repairs: &repairs,
                 pool_states: &self.state.pool_states,
+                unreadable: &self.state.unreadable,
             },
             policy,
         );
@@ -440,32 +441,6 @@ impl<C: CloudProvider + 'static> Controller<C> {
                     };
                     let why: Vec<String> = symptoms.iter().map(|s| s.describe()).collect();
                     let why = why.join("; ");
-                    if let Some(problem) = self.state.unreadable.get(node).cloned() {
-                        skipped.insert(node.clone());
-                        if self.state.should_announce(node, "unreadable-record", now) {
-                            let event = RepairEvent::skipped(format!(
-                                "its NodeRepair record cannot be read ({problem}); fix or delete it"
-                            ));
-                            out.skips
-                                .push((view.clone(), event, "unreadable-record".into()));
-                        }
-                        continue;
-                    }
-                    if policy.dry_run {
-                        skipped.insert(node.clone());
-                        if self.state.should_announce(node, "dry-run", now) {
-                            let first = policy
-                                .pool(pool.as_deref())
-                                .ladder
-                                .first()
-                                .map_or("nothing", |s| s.action.as_str());
-                            let event = RepairEvent::dry_run(format!(
-                                "dry run: would start repairing with a {first} ({why})"
-                            ));
-                            out.skips.push((view.clone(), event, "dry-run".into()));
-                        }
-                        continue;
-                    }
                     let repair = Repair::new(node.clone(), pool.clone(), now);
                     let obs = Observation {
                         now,
@@ -487,11 +462,8 @@ impl<C: CloudProvider + 'static> Controller<C> {
                     if self.state.should_announce(node, reason.name(), now)
                         && let Some(view) = index.node(node)
                     {
-                        out.skips.push((
-                            view.clone(),
-                            RepairEvent::skipped(reason.to_string()),
-                            reason.name().to_owned(),
-                        ));
+                        out.skips
+                            .push((view.clone(), reason.event(), reason.name().to_owned()));
                     }
                 }
                 Decision::Hold { .. } => {}
@@ -579,9 +551,15 @@ mod tests {
     }
 
     fn sync_with(controller: &Controller<AzureProvider>, node: NodeView) {
+        sync_with_all(controller, vec![node]);
+    }
+
+    fn sync_with_all(controller: &Controller<AzureProvider>, nodes: Vec<NodeView>) {
         if let Ok(mut index) = controller.index.index.lock() {
             index.begin_relist(Feed::Nodes);
-            index.apply_node(node);
+            for node in nodes {
+                index.apply_node(node);
+            }
             index.end_relist(Feed::Nodes);
             index.begin_relist(Feed::Leases);
             index.end_relist(Feed::Leases);
@@ -593,6 +571,103 @@ mod tests {
         node.conditions
             .push(NodeCondition::new(READY, ConditionStatus::Unknown, at(0)));
         node
+    }
+
+    fn ready_node(name: &str) -> NodeView {
+        let mut node = NodeView::new(name);
+        node.conditions
+            .push(NodeCondition::new(READY, ConditionStatus::True, at(0)));
+        node
+    }
+
+    /// The skips of one pass as (node, event type, event reason, message, metrics label).
+    fn skips(decided: &Decided) -> Vec<(String, String, String, String, String)> {
+        decided
+            .skips
+            .iter()
+            .map(|(node, event, label)| {
+                (
+                    node.name.clone(),
+                    format!("{:?}", event.kind),
+                    event.reason.clone(),
+                    event.message.clone(),
+                    label.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn dry_runs_and_unreadable_records_are_announced_instead_of_started() {
+        let mut controller = offline_controller();
+        controller.settings.policy.dry_run = true;
+        let mut nodes = vec![unknown_node("n1"), unknown_node("n2")];
+        nodes.extend((3..=7).map(|i| ready_node(&format!("n{i}"))));
+        sync_with_all(&controller, nodes);
+
+        let decided = controller.decide(at(600));
+        assert!(decided.starts.is_empty());
+        let [(node, kind, reason, message, label), busy] = &skips(&decided)[..] else {
+            panic!("{:?}", skips(&decided));
+        };
+        assert_eq!(
+            (
+                node.as_str(),
+                kind.as_str(),
+                reason.as_str(),
+                label.as_str()
+            ),
+            ("n1", "Normal", "NodeRepairDryRun", "dry-run")
+        );
+        assert!(
+            message.starts_with("dry run: would start repairing with a reboot (Ready is Unknown"),
+            "{message}"
+        );
+        // n1 takes the pool's only slot, as its real repair would: n2 waits, as it would.
+        assert_eq!(
+            (busy.0.as_str(), busy.2.as_str(), busy.4.as_str()),
+            ("n2", "NodeRepairSkipped", "pool-concurrency")
+        );
+        assert!(
+            skips(&controller.decide(at(601))).is_empty(),
+            "an unchanged skip is not announced again at once"
+        );
+        assert_eq!(
+            skips(&controller.decide(at(1200))).len(),
+            2,
+            "but again after the re-announce window"
+        );
+
+        controller
+            .state
+            .unreadable
+            .insert("n1".into(), "field status.phase is unreadable".into());
+        let decided = controller.decide(at(1201));
+        assert!(decided.starts.is_empty());
+        assert_eq!(
+            skips(&decided),
+            [(
+                "n1".to_owned(),
+                "Warning".to_owned(),
+                "NodeRepairSkipped".to_owned(),
+                "Node auto-repair skipped this node: its NodeRepair record cannot be read \
+                 (field status.phase is unreadable); fix or delete it"
+                    .to_owned(),
+                "unreadable-record".to_owned(),
+            )]
+        );
+        controller.settings.policy.dry_run = false;
+        let decided = controller.decide(at(1202));
+        assert!(decided.starts.is_empty() && decided.skips.is_empty());
+
+        controller.state.unreadable.clear();
+        let decided = controller.decide(at(1203));
+        let started: Vec<&str> = decided
+            .starts
+            .iter()
+            .map(|(_, _, node)| node.name.as_str())
+            .collect();
+        assert_eq!(started, ["n1"]);
     }
 
     #[tokio::test]

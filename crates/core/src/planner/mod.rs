@@ -3,8 +3,9 @@
 //! [`plan`] looks at the whole fleet at `now`: it classifies every node, applies the skip rules
 //! (opt-out, pools being upgraded or scaled, nodes cordoned by someone else...), holds a pool
 //! or the cluster when too much of it is unhealthy (that is a network or control-plane problem,
-//! not a node problem), and starts repairs up to the concurrency limits. It never acts on a
-//! cache that has not finished loading.
+//! not a node problem), and starts repairs up to the concurrency limits. A node cleared to start
+//! is still only reported when its repair record cannot be read or the policy says `dryRun`. It
+//! never acts on a cache that has not finished loading.
 
 mod skip;
 
@@ -31,6 +32,8 @@ pub struct Fleet<'a> {
     pub repairs: &'a [Repair],
     /// Provisioning state of each agent pool, when the cloud side is known.
     pub pool_states: &'a BTreeMap<String, ProvisioningState>,
+    /// Nodes whose repair record cannot be read, with what is wrong with it: never repaired.
+    pub unreadable: &'a BTreeMap<String, String>,
 }
 
 /// Where a hold applies.
@@ -220,17 +223,50 @@ pub fn plan(now: Timestamp, fleet: Fleet<'_>, policy: &Policy) -> Plan {
             None => {
                 *in_pool += 1;
                 running_cluster += 1;
-                per_node.push(Decision::Start {
-                    node: node.name.clone(),
-                    pool: node.pool.clone(),
-                    unhealthy_since: since,
-                    symptoms,
-                });
+                per_node.push(cleared(node, since, symptoms, fleet.unreadable, policy));
             }
         }
     }
     out.decisions.extend(per_node);
     out
+}
+
+/// The decision for a node that passed every rule and limit: a start, unless its record cannot
+/// be read or this is a dry run. Either way the node has taken its repair slot for this pass,
+/// as a start would: a dry run then reports exactly the repairs a real run would start (the
+/// others wait for concurrency), and an unreadable record may belong to a repair under way.
+fn cleared(
+    node: &NodeView,
+    since: Timestamp,
+    symptoms: Vec<Symptom>,
+    unreadable: &BTreeMap<String, String>,
+    policy: &Policy,
+) -> Decision {
+    let reason = if let Some(problem) = unreadable.get(&node.name) {
+        SkipReason::UnreadableRecord {
+            problem: problem.clone(),
+        }
+    } else if policy.dry_run {
+        SkipReason::DryRun {
+            first_action: policy
+                .pool(node.pool.as_deref())
+                .ladder
+                .first()
+                .map(|step| step.action),
+            symptoms,
+        }
+    } else {
+        return Decision::Start {
+            node: node.name.clone(),
+            pool: node.pool.clone(),
+            unhealthy_since: since,
+            symptoms,
+        };
+    };
+    Decision::Skip {
+        node: node.name.clone(),
+        reason,
+    }
 }
 
 /// The storm that holds `pool`, as a skip reason for one of its nodes.

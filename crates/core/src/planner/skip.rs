@@ -6,9 +6,10 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::health::Symptom;
 use crate::model::{NodeView, ProvisioningState};
-use crate::policy::Policy;
-use crate::repair::{Phase, Repair};
+use crate::policy::{Action, Policy};
+use crate::repair::{Phase, Repair, RepairEvent};
 
 /// Label that opts a node out of repairs when set to [`OPT_OUT_VALUE`].
 pub const OPT_OUT_LABEL: &str = "nodemend.io/auto-repair";
@@ -73,6 +74,19 @@ pub enum SkipReason {
         /// The cluster's `maxConcurrent`.
         max: u32,
     },
+    /// The node's NodeRepair record cannot be read, so nodemend cannot tell what was already
+    /// done to it; a person must fix or delete the record.
+    UnreadableRecord {
+        /// What is wrong with the record.
+        problem: String,
+    },
+    /// The policy says `dryRun`: the node would be repaired now, and is only reported.
+    DryRun {
+        /// The first step of the pool's ladder (`None` for an empty ladder).
+        first_action: Option<Action>,
+        /// Why the node is unhealthy.
+        symptoms: Vec<Symptom>,
+    },
 }
 
 impl SkipReason {
@@ -91,6 +105,17 @@ impl SkipReason {
             Self::TooManyUnhealthy { .. } => "too-many-unhealthy",
             Self::PoolBusyRepairing { .. } => "pool-concurrency",
             Self::ClusterBusyRepairing { .. } => "cluster-concurrency",
+            Self::UnreadableRecord { .. } => "unreadable-record",
+            Self::DryRun { .. } => "dry-run",
+        }
+    }
+
+    /// The event that announces the skip on the node: `NodeRepairDryRun` for a dry run,
+    /// `NodeRepairSkipped` for every other reason. The message is this reason in words.
+    pub fn event(&self) -> RepairEvent {
+        match self {
+            Self::DryRun { .. } => RepairEvent::dry_run(self.to_string()),
+            _ => RepairEvent::skipped(self),
         }
     }
 }
@@ -138,6 +163,22 @@ impl fmt::Display for SkipReason {
                 write!(
                     f,
                     "{running} repair(s) already running in the cluster (maxConcurrent {max})"
+                )
+            }
+            Self::UnreadableRecord { problem } => write!(
+                f,
+                "its NodeRepair record cannot be read ({problem}); fix or delete it"
+            ),
+            Self::DryRun {
+                first_action,
+                symptoms,
+            } => {
+                let first = first_action.map_or("nothing", Action::as_str);
+                let why: Vec<String> = symptoms.iter().map(Symptom::describe).collect();
+                write!(
+                    f,
+                    "dry run: would start repairing with a {first} ({})",
+                    why.join("; ")
                 )
             }
         }

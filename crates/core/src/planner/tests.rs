@@ -4,8 +4,8 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::fixtures::{NodeFixture, node, t};
-use crate::policy::RawPolicy;
-use crate::repair::{Phase, Repair};
+use crate::policy::{Action, RawPolicy};
+use crate::repair::{EventType, Phase, Repair};
 
 /// Runs the planner over owned fixtures (the planner itself takes references).
 fn run(
@@ -15,12 +15,25 @@ fn run(
     states: &BTreeMap<String, ProvisioningState>,
     policy: &Policy,
 ) -> Plan {
+    run_unreadable(now, nodes, repairs, states, &BTreeMap::new(), policy)
+}
+
+/// [`run`] with some repair records that cannot be read.
+fn run_unreadable(
+    now: Timestamp,
+    nodes: &[NodeView],
+    repairs: &[Repair],
+    states: &BTreeMap<String, ProvisioningState>,
+    unreadable: &BTreeMap<String, String>,
+    policy: &Policy,
+) -> Plan {
     let refs: Vec<&NodeView> = nodes.iter().collect();
     let fleet = Fleet {
         synced: true,
         nodes: &refs,
         repairs,
         pool_states: states,
+        unreadable,
     };
     plan(now, fleet, policy)
 }
@@ -83,6 +96,7 @@ fn nothing_happens_before_the_caches_are_synced() {
         nodes: &refs,
         repairs: &[],
         pool_states: &states,
+        unreadable: &BTreeMap::new(),
     };
     let p = plan(t(10_000), f, &Policy::default());
     assert!(p.decisions.is_empty());
@@ -277,6 +291,143 @@ fn a_running_repair_is_not_started_twice_and_fills_a_slot() {
     );
 }
 
+#[test]
+fn a_node_whose_record_cannot_be_read_is_reported_and_keeps_its_slot() {
+    let mut nodes = pool_of(10, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(10));
+    let states = BTreeMap::new();
+    let problem = "field status.phase is unreadable: unknown variant `Sideways`";
+    let unreadable = BTreeMap::from([
+        ("np1-0".to_owned(), problem.to_owned()),
+        (
+            "np1-5".to_owned(),
+            "healthy nodes are not decided about".to_owned(),
+        ),
+    ]);
+    let policy = Policy::default();
+    let p = run_unreadable(t(600), &nodes, &[], &states, &unreadable, &policy);
+    assert!(starts(&p).is_empty(), "{:?}", p.decisions);
+    let reason = skip_of(&p, "np1-0").expect("the node is told why");
+    assert_eq!(
+        reason,
+        &SkipReason::UnreadableRecord {
+            problem: problem.into()
+        }
+    );
+    assert_eq!(reason.name(), "unreadable-record");
+    let event = reason.event();
+    assert_eq!(
+        (event.kind, event.reason.as_str(), event.message.as_str()),
+        (
+            EventType::Warning,
+            "NodeRepairSkipped",
+            "Node auto-repair skipped this node: its NodeRepair record cannot be read \
+             (field status.phase is unreadable: unknown variant `Sideways`); fix or delete it"
+        )
+    );
+    // The record may belong to a repair under way: the node holds the pool's only slot, as
+    // it would if it had started.
+    assert_eq!(
+        skip_of(&p, "np1-1"),
+        Some(&SkipReason::PoolBusyRepairing { running: 1, max: 1 })
+    );
+    assert_eq!(skip_of(&p, "np1-5"), None);
+    // The skip rules come first: an opted-out node is reported as opted out.
+    nodes[0] = nodes[0].clone().labelled(OPT_OUT_LABEL, OPT_OUT_VALUE);
+    let p = run_unreadable(t(600), &nodes, &[], &states, &unreadable, &policy);
+    assert_eq!(skip_of(&p, "np1-0"), Some(&SkipReason::OptedOut));
+    assert_eq!(starts(&p), ["np1-1"]);
+}
+
+#[test]
+fn a_dry_run_reports_the_repairs_a_real_run_would_start() {
+    let mut nodes = pool_of(10, "np1");
+    nodes.extend(pool_of(10, "np2"));
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    nodes[1] = nodes[1].clone().not_ready_since(t(10));
+    nodes[10] = nodes[10].clone().not_ready_since(t(20));
+    let states = BTreeMap::new();
+    let raw = r#"{"dryRun": true, "pools": {"np2": {"ladder": ["reimage", "redeploy"]}}}"#;
+    let dry = serde_json::from_str::<RawPolicy>(raw)
+        .unwrap()
+        .resolve()
+        .unwrap();
+    let real = Policy {
+        dry_run: false,
+        ..dry.clone()
+    };
+    let wet = run(t(600), &nodes, &[], &states, &real);
+    assert_eq!(starts(&wet), ["np1-0", "np2-0"]);
+    let symptoms = |name: &str| {
+        wet.decisions
+            .iter()
+            .find_map(|d| match d {
+                Decision::Start { node, symptoms, .. } if node == name => Some(symptoms.clone()),
+                _ => None,
+            })
+            .unwrap()
+    };
+
+    let p = run(t(600), &nodes, &[], &states, &dry);
+    assert!(starts(&p).is_empty(), "{:?}", p.decisions);
+    assert_eq!(
+        skip_of(&p, "np1-0"),
+        Some(&SkipReason::DryRun {
+            first_action: Some(Action::Reboot),
+            symptoms: symptoms("np1-0"),
+        })
+    );
+    assert_eq!(
+        skip_of(&p, "np2-0"),
+        Some(&SkipReason::DryRun {
+            first_action: Some(Action::Reimage),
+            symptoms: symptoms("np2-0"),
+        }),
+        "the first step of the node's own pool"
+    );
+    // Each reported node takes the slot its real start would take, so the rest of the plan
+    // is the real run's.
+    assert_eq!(
+        skip_of(&p, "np1-1"),
+        Some(&SkipReason::PoolBusyRepairing { running: 1, max: 1 })
+    );
+    let reason = skip_of(&p, "np1-0").unwrap();
+    assert_eq!(reason.name(), "dry-run");
+    let event = reason.event();
+    let why: Vec<String> = symptoms("np1-0").iter().map(Symptom::describe).collect();
+    assert_eq!(
+        (event.kind, event.reason.as_str(), event.message.clone()),
+        (
+            EventType::Normal,
+            "NodeRepairDryRun",
+            format!(
+                "dry run: would start repairing with a reboot ({})",
+                why.join("; ")
+            )
+        )
+    );
+    assert!(event.message.contains("Ready is"), "{}", event.message);
+}
+
+#[test]
+fn an_unreadable_record_is_reported_as_such_in_a_dry_run() {
+    let mut nodes = pool_of(10, "np1");
+    nodes[0] = nodes[0].clone().not_ready_since(t(0));
+    let dry = serde_json::from_str::<RawPolicy>(r#"{"dryRun": true}"#)
+        .unwrap()
+        .resolve()
+        .unwrap();
+    let unreadable = BTreeMap::from([("np1-0".to_owned(), "bad".to_owned())]);
+    let p = run_unreadable(t(600), &nodes, &[], &BTreeMap::new(), &unreadable, &dry);
+    assert_eq!(
+        skip_of(&p, "np1-0"),
+        Some(&SkipReason::UnreadableRecord {
+            problem: "bad".into()
+        })
+    );
+}
+
 fn arb_fleet() -> impl Strategy<Value = (Vec<NodeView>, Vec<Repair>)> {
     let nodes = prop::collection::vec(
         (
@@ -340,6 +491,28 @@ proptest! {
             let new = started.iter().filter(|p| p.as_deref() == Some(pool)).count();
             prop_assert!(new == 0 || in_pool <= policy.pool(Some(pool)).max_concurrent as usize);
         }
+    }
+
+    /// A dry run decides exactly what a real run decides, reporting each start instead.
+    #[test]
+    fn a_dry_run_decides_like_a_real_run((nodes, repairs) in arb_fleet(), policy in arb_policy()) {
+        let states = BTreeMap::new();
+        let real = run(t(600), &nodes, &repairs, &states, &policy);
+        let dry_policy = Policy { dry_run: true, ..policy.clone() };
+        let dry = run(t(600), &nodes, &repairs, &states, &dry_policy);
+        let expected: Vec<Decision> = real.decisions.iter().cloned().map(|d| match d {
+            Decision::Start { node, pool, symptoms, .. } => Decision::Skip {
+                node,
+                reason: SkipReason::DryRun {
+                    first_action: policy.pool(pool.as_deref()).ladder.first().map(|s| s.action),
+                    symptoms,
+                },
+            },
+            other => other,
+        }).collect();
+        prop_assert_eq!(dry.decisions, expected);
+        prop_assert_eq!(dry.held, real.held);
+        prop_assert_eq!(dry.wake_at, real.wake_at);
     }
 
     /// Never a repair in a pool, or a cluster, that is over its unhealthy cap.

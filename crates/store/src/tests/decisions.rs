@@ -1,7 +1,8 @@
 use jiff::Timestamp;
 use nodemend_core::alert::{Firing, Severity};
+use nodemend_core::health::Symptom;
 use nodemend_core::planner::{Decision, Scope, SkipReason};
-use nodemend_core::policy::Limit;
+use nodemend_core::policy::{Action, Limit};
 
 use super::{archive, t};
 use crate::webhook::{WebhookFormat, payload};
@@ -105,6 +106,65 @@ fn a_start_is_always_written_and_ends_the_skip_without_a_clear() {
         .map(|d| d.kind)
         .collect();
     assert_eq!(kinds, ["start", "skip"]);
+}
+
+#[test]
+fn dry_runs_and_unreadable_records_are_archived_once_as_skips() {
+    let (_dir, mut archive) = archive();
+    let dry = skip(
+        "n1",
+        SkipReason::DryRun {
+            first_action: Some(Action::Reboot),
+            symptoms: vec![Symptom::LeaseExpired { renewed: t(-400) }],
+        },
+    );
+    let unreadable = skip(
+        "n2",
+        SkipReason::UnreadableRecord {
+            problem: "field status.phase is unreadable".into(),
+        },
+    );
+    let pass = [dry, unreadable];
+    assert_eq!(archive.record_decisions(t(0), &pass).unwrap(), 2);
+    assert_eq!(
+        archive.record_decisions(t(10), &pass).unwrap(),
+        0,
+        "a node a dry run keeps reporting is not a new start every pass"
+    );
+    let rows: Vec<(String, String, String, String)> = archive
+        .decisions(t(0), 10)
+        .unwrap()
+        .into_iter()
+        .map(|d| (d.subject, d.kind, d.reason, d.detail))
+        .collect();
+    let row = |subject: &str, reason: &str, detail: String| {
+        (
+            subject.to_owned(),
+            "skip".to_owned(),
+            reason.to_owned(),
+            detail,
+        )
+    };
+    assert_eq!(
+        rows,
+        [
+            row(
+                "node/n2",
+                "unreadable-record",
+                "its NodeRepair record cannot be read (field status.phase is unreadable); \
+                 fix or delete it"
+                    .into()
+            ),
+            row(
+                "node/n1",
+                "dry-run",
+                format!(
+                    "dry run: would start repairing with a reboot (node lease not renewed since {})",
+                    t(-400)
+                )
+            ),
+        ]
+    );
 }
 
 #[test]
