@@ -40,7 +40,7 @@ enum Command {
     Sim(commands::sim::SimArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     Crds(commands::crds::CrdsArgs),
-    /// Check that this identity has every Kubernetes permission the controller needs.
+    /// Check that this identity has every Kubernetes and Azure permission nodemend needs.
     Doctor(commands::doctor::DoctorArgs),
 }
 
