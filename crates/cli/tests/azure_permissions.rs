@@ -12,7 +12,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use axum::http::Method;
-use k8s_openapi::api::core::v1::{Event, Node};
+use k8s_openapi::api::core::v1::{Event, Namespace, Node};
 use kube::api::PostParams;
 use kube::{Api, CustomResourceExt as _};
 use nodemend_azure::requests::{Command as Needed, Requests, UNGATED_ACTIONS, required_action};
@@ -23,7 +23,7 @@ use nodemend_sim::fleet::KubeletFault;
 use nodemend_sim::world::{SimWorld, WorldOptions};
 use serde_json::Value;
 
-use support::{Controller, azure_env, cluster_scenario, ensure_namespace, role_actions};
+use support::{Controller, azure_env, cluster_scenario, role_actions};
 
 /// A simulated cluster whose identity holds exactly the custom role.
 struct World {
@@ -116,6 +116,18 @@ impl World {
             .into_iter()
             .filter(|c| c.status == 403)
             .collect()
+    }
+}
+
+/// Creates a namespace unless it exists.
+async fn ensure_namespace(client: &kube::Client, name: &str) {
+    let api: Api<Namespace> = Api::all(client.clone());
+    let ns: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
+    match api.create(&PostParams::default(), &ns).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 409 => {}
+        Err(e) => panic!("create namespace {name}: {e}"),
     }
 }
 

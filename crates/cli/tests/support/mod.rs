@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::Namespace;
 use kube::Api;
-use kube::api::PostParams;
 use nodemend_kube::crd::NodeRepair;
 use nodemend_sim::scenario::Scenario;
 
@@ -86,19 +84,7 @@ pub(crate) fn azure_env(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Creates a namespace unless it exists.
-pub(crate) async fn ensure_namespace(client: &kube::Client, name: &str) {
-    let api: Api<Namespace> = Api::all(client.clone());
-    let ns: Namespace =
-        serde_json::from_value(serde_json::json!({"metadata": {"name": name}})).expect("namespace");
-    match api.create(&PostParams::default(), &ns).await {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 409 => {}
-        Err(e) => panic!("create namespace {name}: {e}"),
-    }
-}
-
-/// `nodemend run` as a child process, its output in a file; killed when dropped.
+/// `nodemend run` as a child process, its output in a file; stopped when dropped.
 pub(crate) struct Controller {
     child: Child,
     log: PathBuf,
@@ -160,7 +146,19 @@ impl Controller {
 }
 
 impl Drop for Controller {
+    /// Stops the controller as Kubernetes would (SIGTERM), so it releases its leader Lease for
+    /// whatever runs next; kills it if it has not exited ten seconds later.
     fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
