@@ -51,8 +51,8 @@ pub enum NeedScope {
     ClusterResourceGroup,
     /// The node resource group (`MC_...`): scale sets and VMs.
     NodeResourceGroup,
-    /// The resource group of each pool's subnet (the node resource group when AKS made the
-    /// virtual network).
+    /// The resource group of each subnet a pool names (a pool in a virtual network AKS made
+    /// names none, and no subnet is read).
     SubnetResourceGroup,
     /// The subscription: activity log, usages, the subscription and its resource providers.
     Subscription,

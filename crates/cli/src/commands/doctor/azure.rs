@@ -22,8 +22,8 @@ pub(super) struct Places {
     pub(super) cluster_group: String,
     /// The node resource group; unknown when the cluster could not be read.
     pub(super) node_group: Option<String>,
-    /// Resource groups of the pools' subnets (empty: AKS made the network, in the node
-    /// resource group).
+    /// Resource groups of the subnets the pools name (empty when none does: AKS made the
+    /// network, and diagnosis reads no subnet).
     pub(super) subnet_groups: Vec<String>,
 }
 
@@ -69,10 +69,11 @@ impl Places {
             NeedScope::Cluster => Some(vec![same(&self.cluster)]),
             NeedScope::ClusterResourceGroup => Some(vec![same(&self.cluster_group)]),
             NeedScope::NodeResourceGroup => self.node_group.as_ref().map(|g| vec![same(g)]),
-            NeedScope::SubnetResourceGroup if self.subnet_groups.is_empty() => {
-                self.node_group.as_ref().map(|g| vec![same(g)])
-            }
-            NeedScope::SubnetResourceGroup => Some(self.subnet_groups.iter().map(same).collect()),
+            // Known once the cluster is; none when no pool names a subnet of its own.
+            NeedScope::SubnetResourceGroup => self
+                .node_group
+                .as_ref()
+                .map(|_| self.subnet_groups.iter().map(same).collect()),
             NeedScope::Subscription => Some(vec![(
                 self.subscription.clone(),
                 self.cluster_group.clone(),
