@@ -57,6 +57,8 @@ pub struct ApiVersions {
     pub activity_log: String,
     /// Microsoft.Resources (subscriptions, provider registrations).
     pub resources: String,
+    /// Microsoft.Authorization permissions of the caller (`nodemend doctor`).
+    pub authorization: String,
 }
 
 impl Default for ApiVersions {
@@ -69,6 +71,7 @@ impl Default for ApiVersions {
             policy: "2023-04-01".into(),
             activity_log: "2015-04-01".into(),
             resources: "2022-12-01".into(),
+            authorization: "2022-04-01".into(),
         }
     }
 }

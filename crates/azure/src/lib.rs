@@ -14,6 +14,7 @@
 //! nodemend needs (client secret, client assertion, managed identity) are each one form POST or
 //! GET, so they are implemented here, on the same ring-based HTTP client as the ARM calls.
 
+mod access;
 mod config;
 mod credential;
 mod error;
@@ -27,6 +28,7 @@ mod retry;
 mod secret;
 mod throttle;
 
+pub use access::{Access, Permission, action_matches};
 pub use config::{
     ApiVersions, ArmConfig, ConfigError, DEFAULT_ARM_ENDPOINT, DEFAULT_AUTHORITY_HOST,
     IMDS_TOKEN_ENDPOINT,

@@ -14,6 +14,7 @@ use nodemend_core::cloud::{
 use nodemend_core::model::{Cluster, ProvisioningState, VmInstance};
 use tokio::time::Instant;
 
+use crate::access::Access;
 use crate::config::ArmConfig;
 use crate::error::{Error, Result};
 use crate::executor::Executor;
@@ -37,6 +38,17 @@ impl AzureProvider {
     /// The executor, for its counters and for calls the trait does not cover.
     pub fn executor(&self) -> &Executor {
         &self.exec
+    }
+
+    /// What the signed-in identity may do at `scope` (a resource group or a resource ID), as
+    /// ARM's permissions API lists it: every page, inherited assignments included.
+    pub async fn permissions(&self, scope: &str) -> Result<Access> {
+        let req = self.exec.requests.list_permissions(scope);
+        let permissions = self.exec.list(req, parse::permissions).await?;
+        Ok(Access {
+            scope: scope.to_owned(),
+            permissions,
+        })
     }
 
     async fn run(&self, req: &ArmRequest) -> Result<Vec<u8>> {

@@ -42,7 +42,7 @@ enum Command {
     Archive(commands::archive::ArchiveArgs),
     /// Print the NodeRepair CustomResourceDefinition (YAML) for `kubectl apply -f -`.
     Crds(commands::crds::CrdsArgs),
-    /// Check that this identity has every Kubernetes permission the controller needs.
+    /// Check that this identity has every Kubernetes and Azure permission nodemend needs.
     Doctor(commands::doctor::DoctorArgs),
     /// Query the event archive: Kubernetes events kept for months, filtered, or followed live.
     Events(commands::events::EventsArgs),

@@ -8,25 +8,49 @@
 //! controller calls, and `nodemend doctor` as that identity. Then it removes `patch` on nodes
 //! from the ClusterRole (the cordon fails, and doctor reports it) and `create` on events from
 //! the Role in `default` (recording an event fails), each with an error naming the permission.
+//!
+//! A second test runs the real `nodemend run` binary with a kubeconfig holding that
+//! ServiceAccount's token against the same server, with the ARM simulator (enforcing
+//! `deploy/azure-role.json`) as the cloud and three simulated kubelets registered by the admin:
+//! a node whose kubelet reports `Ready=False` is repaired end to end. Without `create` on
+//! NodeRepair the controller refuses to act on the next node, and `nodemend doctor` names the
+//! permission; with the rule back, that node is repaired too.
+//!
+//! Both tests change the server's RBAC, so they take turns.
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::Timestamp;
 use k8s_openapi::api::authentication::v1::{TokenRequest, TokenRequestSpec};
-use k8s_openapi::api::core::v1::{Namespace, Node, ServiceAccount};
+use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::api::core::v1::{Event, Namespace, Node, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{Patch, PatchParams, PostParams};
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Api, Resource};
 use nodemend_core::repair::{EventType, Repair, RepairEvent};
+use nodemend_kube::crd::NodeRepair;
 use nodemend_kube::leader::Election;
 use nodemend_kube::permissions::LEADER_LEASE;
 use nodemend_kube::records::RepairRecords;
 use nodemend_kube::{cordon, drain, events, node, permissions};
+use nodemend_sim::arm::spec::VmOp;
+use nodemend_sim::fleet::KubeletFault;
+use nodemend_sim::world::{SimWorld, WorldOptions};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+
+mod support;
+
+use support::{
+    Controller, azure_env, cluster_scenario, phase_of, records_of, role_actions, wait_until,
+};
+
+/// One test at a time changes the server's RBAC.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn real_server() -> Option<PathBuf> {
     match std::env::var_os("NODEMEND_TEST_KUBECONFIG") {
@@ -127,14 +151,63 @@ fn write_kubeconfig(admin: &Path, token: &str, name: &str) -> PathBuf {
     path
 }
 
-/// `nodemend doctor` as the ServiceAccount: its exit status and output.
-fn doctor(kubeconfig: &Path) -> (bool, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_nodemend"))
+/// Applies the namespace, the CRD (exactly as generated: kube-apiserver 1.20 validates its
+/// schema too) and the RBAC of `deploy/base`, waits for the CRD, and returns the RBAC
+/// documents.
+async fn install_base(admin: &kube::Client) -> Vec<serde_json::Value> {
+    apply_all(admin, &base("namespace.yaml")).await;
+    apply_all(admin, &base("crd.yaml")).await;
+    let rbac = base("rbac.yaml");
+    apply_all(admin, &rbac).await;
+    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
+    eventually("the NodeRepair CRD is established", || async {
+        crds.get("noderepairs.nodemend.io").await.is_ok_and(|crd| {
+            crd.status
+                .and_then(|s| s.conditions)
+                .unwrap_or_default()
+                .iter()
+                .any(|c| c.type_ == "Established" && c.status == "True")
+        })
+    })
+    .await;
+    rbac
+}
+
+/// A token for the `nodemend` ServiceAccount, signed by the API server (TokenRequest).
+async fn service_account_token(admin: &kube::Client) -> String {
+    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), "nodemend");
+    accounts
+        .create_token_request(
+            "nodemend",
+            &PostParams::default(),
+            &TokenRequest {
+                spec: TokenRequestSpec {
+                    expiration_seconds: Some(600),
+                    ..TokenRequestSpec::default()
+                },
+                ..TokenRequest::default()
+            },
+        )
+        .await
+        .expect("TokenRequest for nodemend/nodemend")
+        .status
+        .expect("token issued")
+        .token
+}
+
+/// `nodemend doctor` as the ServiceAccount, with the Azure environment `azure` (none: Azure
+/// is not checked): its exit status and output.
+/// It runs on a blocking thread, so simulators on this runtime keep serving.
+async fn doctor(kubeconfig: &Path, azure: &[(String, String)]) -> (bool, String) {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nodemend"));
+    command
         .args(["doctor", "--lease-namespace", "nodemend", "--kubeconfig"])
         .arg(kubeconfig)
         .env("NO_COLOR", "1")
-        .output()
-        .expect("run nodemend doctor");
+        .envs(azure.iter().cloned());
+    let out = tokio::task::spawn_blocking(move || command.output().expect("run nodemend doctor"))
+        .await
+        .expect("the doctor's thread");
     let text =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.success(), text)
@@ -156,43 +229,10 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
     let Some(kubeconfig) = real_server() else {
         return;
     };
+    let _turn = SERIAL.lock().await;
     let admin = client_with_token(&kubeconfig, None).await;
-    apply_all(&admin, &base("namespace.yaml")).await;
-    // Applied exactly as generated: kube-apiserver 1.20 validates the CRD's schema too.
-    let crd = base("crd.yaml");
-    apply_all(&admin, &crd).await;
-    let rbac = base("rbac.yaml");
-    apply_all(&admin, &rbac).await;
-    let crds: Api<CustomResourceDefinition> = Api::all(admin.clone());
-    eventually("the NodeRepair CRD is established", || async {
-        crds.get("noderepairs.nodemend.io").await.is_ok_and(|crd| {
-            crd.status
-                .and_then(|s| s.conditions)
-                .unwrap_or_default()
-                .iter()
-                .any(|c| c.type_ == "Established" && c.status == "True")
-        })
-    })
-    .await;
-
-    let accounts: Api<ServiceAccount> = Api::namespaced(admin.clone(), "nodemend");
-    let token = accounts
-        .create_token_request(
-            "nodemend",
-            &PostParams::default(),
-            &TokenRequest {
-                spec: TokenRequestSpec {
-                    expiration_seconds: Some(600),
-                    ..TokenRequestSpec::default()
-                },
-                ..TokenRequest::default()
-            },
-        )
-        .await
-        .expect("TokenRequest for nodemend/nodemend")
-        .status
-        .expect("token issued")
-        .token;
+    let rbac = install_base(&admin).await;
+    let token = service_account_token(&admin).await;
     let sa = client_with_token(&kubeconfig, Some(&token)).await;
 
     let name = format!("rbac-{}", Timestamp::now().as_millisecond());
@@ -219,7 +259,7 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
         .collect();
     assert!(denied.is_empty(), "denied to nodemend: {denied:?}");
     let sa_kubeconfig = write_kubeconfig(&kubeconfig, &token, &name);
-    let (ok, report) = doctor(&sa_kubeconfig);
+    let (ok, report) = doctor(&sa_kubeconfig, &[]).await;
     assert!(ok && !report.contains("MISSING"), "{report}");
 
     // The controller's own calls, as the ServiceAccount.
@@ -324,7 +364,7 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
         .map(|r| r.describe())
         .collect();
     assert_eq!(denied, ["patch nodes (cluster-wide)"]);
-    let (ok, report) = doctor(&sa_kubeconfig);
+    let (ok, report) = doctor(&sa_kubeconfig, &[]).await;
     eprintln!("nodemend doctor without the rule:\n{report}");
     assert!(
         !ok && report.contains("MISSING  repair")
@@ -372,4 +412,257 @@ async fn the_service_account_can_do_what_the_controller_does_and_loses_what_a_ru
         .delete(&name, &Default::default())
         .await
         .expect("delete the test node");
+}
+
+/// Removes what a run of the test below leaves: nodes of the simulated subscription with their
+/// leases, and every NodeRepair record (a stale NotReady node would count against the policy's
+/// limit on unhealthy nodes).
+async fn remove_simulated_nodes(admin: &kube::Client) {
+    let nodes: Api<Node> = Api::all(admin.clone());
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), "kube-node-lease");
+    let subscription = format!(
+        "azure:///subscriptions/{}/",
+        nodemend_sim::arm::ArmWorldSpec::default().subscription
+    );
+    for node in nodes
+        .list(&Default::default())
+        .await
+        .expect("list nodes")
+        .items
+    {
+        let simulated = node
+            .spec
+            .as_ref()
+            .and_then(|s| s.provider_id.as_deref())
+            .is_some_and(|p| p.starts_with(&subscription));
+        let Some(name) = node.metadata.name.filter(|_| simulated) else {
+            continue;
+        };
+        for result in [
+            nodes
+                .delete(&name, &DeleteParams::default())
+                .await
+                .map(drop),
+            leases
+                .delete(&name, &DeleteParams::default())
+                .await
+                .map(drop),
+        ] {
+            match result {
+                Ok(()) => {}
+                Err(kube::Error::Api(s)) if s.code == 404 => {}
+                Err(err) => panic!("remove node {name}: {err}"),
+            }
+        }
+    }
+    let records: Api<NodeRepair> = Api::all(admin.clone());
+    records
+        .delete_collection(&DeleteParams::default(), &ListParams::default())
+        .await
+        .expect("delete NodeRepair records");
+}
+
+/// Waits (with a deadline of `secs`) until the controller's log contains every one of
+/// `needles`, and returns that line; panics with the log otherwise.
+async fn wait_for_log(controller: &mut Controller, needles: &[&str], secs: u64) -> String {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let log = controller.log();
+        if let Some(line) = log
+            .lines()
+            .find(|line| needles.iter().all(|n| line.contains(n)))
+        {
+            return line.to_owned();
+        }
+        controller.assert_running();
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no log line with {needles:?} after {secs} s:\n{log}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Reasons of the events recorded on `node`.
+async fn event_reasons(admin: &kube::Client, node: &str) -> BTreeSet<String> {
+    let events: Api<Event> = Api::namespaced(admin.clone(), "default");
+    events
+        .list(&Default::default())
+        .await
+        .expect("list events")
+        .items
+        .into_iter()
+        .filter(|e| e.involved_object.name.as_deref() == Some(node))
+        .filter_map(|e| e.reason)
+        .collect()
+}
+
+#[tokio::test]
+async fn nodemend_run_as_the_service_account_repairs_a_node() {
+    let Some(kubeconfig) = real_server() else {
+        return;
+    };
+    let _turn = SERIAL.lock().await;
+    let admin = client_with_token(&kubeconfig, None).await;
+    let rbac = install_base(&admin).await;
+    remove_simulated_nodes(&admin).await;
+    let token = service_account_token(&admin).await;
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let name = format!("rbac-run-{}", Timestamp::now().as_millisecond());
+    // The kubelets register and report as the admin, like real kubelets with their own rights;
+    // ARM enforces exactly the custom role.
+    let world = SimWorld::start(
+        cluster_scenario(&name, Some(&role_actions())),
+        WorldOptions {
+            kubeconfig: Some(kubeconfig.clone()),
+            state_dir: dir.path().to_owned(),
+        },
+    )
+    .await
+    .expect("the simulated kubelets and ARM start");
+    let nodes: Api<Node> = Api::all(admin.clone());
+    let fleet = world.fleet.nodes();
+    eventually("the simulated nodes are Ready", || async {
+        let mut ready = 0;
+        for name in &fleet {
+            if let Ok(Some(node)) = nodes.get_opt(name).await
+                && node
+                    .status
+                    .and_then(|s| s.conditions)
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.type_ == "Ready" && c.status == "True")
+            {
+                ready += 1;
+            }
+        }
+        ready == fleet.len()
+    })
+    .await;
+    let sa_kubeconfig = write_kubeconfig(&kubeconfig, &token, &name);
+    let azure = azure_env(dir.path());
+    let mut controller = Controller::start(&sa_kubeconfig, &azure, "nodemend", dir.path());
+
+    // A kubelet reports Ready=False (no controller-manager here to notice missed heartbeats).
+    let first = world.resolve("nodepool1/1").expect("a node");
+    assert!(world.fleet.inject(
+        &first,
+        KubeletFault::NotReady("container runtime is down".into()),
+        vec![VmOp::Restart],
+    ));
+    wait_until(
+        &format!("the repair of {first} succeeds"),
+        120,
+        &mut controller,
+        || async { phase_of(&admin, &first).await.as_deref() == Some("Succeeded") },
+    )
+    .await;
+    let reasons = event_reasons(&admin, &first).await;
+    assert!(
+        reasons.contains("NodeRebootStart") && reasons.contains("NodeRepaired"),
+        "events on {first}: {reasons:?}\n{}",
+        controller.log()
+    );
+    wait_until(
+        &format!("{first} is uncordoned"),
+        30,
+        &mut controller,
+        || async {
+            nodes
+                .get(&first)
+                .await
+                .is_ok_and(|n| n.spec.and_then(|s| s.unschedulable) != Some(true))
+        },
+    )
+    .await;
+    let restarts = || {
+        world
+            .arm
+            .calls()
+            .into_iter()
+            .filter(|c| c.method == "POST" && c.path.ends_with("/restart"))
+            .count()
+    };
+    assert_eq!(restarts(), 1, "{}", controller.log());
+    let refused: Vec<_> = world
+        .arm
+        .calls()
+        .into_iter()
+        .filter(|c| c.status == 403)
+        .collect();
+    assert!(refused.is_empty(), "AuthorizationFailed: {refused:?}");
+
+    // Without `create` on NodeRepair the controller does not act on the next node: no record,
+    // no reboot. Its log says which step failed; doctor names the permission.
+    let mut without_create = rbac
+        .iter()
+        .find(|d| d["kind"] == "ClusterRole")
+        .expect("ClusterRole")
+        .clone();
+    for rule in without_create["rules"].as_array_mut().expect("rules") {
+        if rule["resources"][0] == "noderepairs" {
+            rule["verbs"] = serde_json::json!(["list"]);
+        }
+    }
+    apply_all(&admin, &[without_create]).await;
+    let sa = client_with_token(&kubeconfig, Some(&token)).await;
+    eventually("create on NodeRepair is refused", || async {
+        permissions::review(&sa, "nodemend")
+            .await
+            .is_ok_and(|reviews| {
+                reviews.iter().any(|r| {
+                    !r.allowed && r.verb == "create" && r.permission.resource == "noderepairs"
+                })
+            })
+    })
+    .await;
+    let second = world.resolve("nodepool1/2").expect("a node");
+    assert!(world.fleet.inject(
+        &second,
+        KubeletFault::NotReady("container runtime is down".into()),
+        vec![VmOp::Restart],
+    ));
+    let refused = wait_for_log(
+        &mut controller,
+        &["cannot create the NodeRepair record; not acting", &second],
+        60,
+    )
+    .await;
+    eprintln!("the controller without create on NodeRepair: {refused}");
+    assert!(records_of(&admin, &second).await.is_empty());
+    assert_eq!(restarts(), 1, "no reboot without a record");
+    let (ok, report) = doctor(&sa_kubeconfig, &azure).await;
+    eprintln!("nodemend doctor without create on NodeRepair:\n{report}");
+    assert!(
+        !ok && report.contains("  MISSING  repair\n")
+            && report.contains(
+                "create noderepairs.nodemend.io (cluster-wide) (used by records::RepairRecords::list, records::RepairRecords::create)"
+            )
+            && report.contains("Azure (")
+            && !report.contains("  MISSING  diagnosis\n"),
+        "{report}"
+    );
+
+    // With the rule back, the controller repairs that node too.
+    apply_all(&admin, &rbac).await;
+    wait_until(
+        &format!("the repair of {second} succeeds once the rule is back"),
+        120,
+        &mut controller,
+        || async { phase_of(&admin, &second).await.as_deref() == Some("Succeeded") },
+    )
+    .await;
+    assert_eq!(restarts(), 2, "{}", controller.log());
+
+    drop(controller);
+    world.stop();
+    remove_simulated_nodes(&admin).await;
+    // The controller gives its Lease up on SIGTERM; make sure, for the test that runs next.
+    let leases: Api<Lease> = Api::namespaced(admin.clone(), "nodemend");
+    match leases.delete(LEADER_LEASE, &DeleteParams::default()).await {
+        Ok(_) => {}
+        Err(kube::Error::Api(s)) if s.code == 404 => {}
+        Err(err) => panic!("delete the leader Lease: {err}"),
+    }
+    std::fs::remove_file(&sa_kubeconfig).expect("remove the test kubeconfig");
 }

@@ -1,6 +1,7 @@
 //! Every ARM response nodemend reads, parsed into the core model by pure functions. Fields
 //! nodemend does not use are ignored; fields ARM may leave out are optional.
 
+mod access;
 mod aks;
 mod compute;
 mod diag;
@@ -10,6 +11,7 @@ mod operation;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
+pub use access::permissions;
 pub use aks::{cluster, pool, pools, raw_model};
 pub use compute::{POOL_TAG, ScaleSet, instance_view, scale_set, scale_set_vm, scale_sets, vm};
 pub use diag::{
@@ -41,7 +43,7 @@ pub struct Page<T> {
 }
 
 /// Deserialises `null` as the default value (ARM sends `"extensions": null`).
-fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn null_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Default + Deserialize<'de>,

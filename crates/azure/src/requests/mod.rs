@@ -1,6 +1,7 @@
 //! Every ARM request nodemend sends, built by pure functions on [`Requests`] (the endpoint and
 //! api-versions). Nothing here does IO; [`crate::Executor`] sends what these build.
 
+mod access;
 mod aks;
 mod compute;
 mod diag;
@@ -9,7 +10,7 @@ mod permission;
 pub use aks::cluster_id;
 pub use compute::{action_operation, scale_set_id};
 pub use diag::activity_filter;
-pub use permission::required_action;
+pub use permission::{Command, NeedScope, RoleNeed, UNGATED_ACTIONS, required_action};
 
 use http::{HeaderValue, Method, Request, header};
 use url::Url;

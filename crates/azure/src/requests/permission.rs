@@ -3,10 +3,247 @@
 //! `read` for a GET, `write` for a PUT or PATCH, or `<action>/action` for a POST.
 //! `deploy/azure-role.json` must grant every action this yields for a request nodemend builds
 //! (tested below).
+//!
+//! [`Requests::role_needs`] is the table of what each command needs, built from the very
+//! requests the command sends: `nodemend doctor` checks it against the identity's permissions.
 
 use http::Method;
+use nodemend_core::ProviderId;
+use nodemend_core::cloud::{ActivityQuery, ActivityScope, ClusterRef, Scope, VmAction};
 
-use super::ArmRequest;
+use super::{ArmRequest, Requests};
+
+/// Actions ARM allows every signed-in caller whatever its roles: reading its own permissions.
+pub const UNGATED_ACTIONS: [&str; 1] = ["Microsoft.Authorization/permissions/read"];
+
+/// A command whose Azure needs are listed in [`Requests::role_needs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Command {
+    /// `nodemend run`: reading the cluster, then reboot, reimage, redeploy and update of VMs.
+    Repair,
+    /// `nodemend diagnose` (and the diagnosis `nodemend reconcile` runs afterwards).
+    Diagnosis,
+    /// `nodemend reconcile cluster | pool | node`.
+    Reconcile,
+}
+
+impl Command {
+    /// Every command, in the order reports list them.
+    pub const ALL: [Command; 3] = [Command::Repair, Command::Diagnosis, Command::Reconcile];
+
+    /// How the command is named in output.
+    pub fn name(self) -> &'static str {
+        match self {
+            Command::Repair => "repair",
+            Command::Diagnosis => "diagnosis",
+            Command::Reconcile => "reconcile",
+        }
+    }
+}
+
+/// Where an action is needed: the scope a role assignment must cover, and where `nodemend
+/// doctor` reads the permissions to check it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum NeedScope {
+    /// The managed cluster resource (its agent pools included).
+    Cluster,
+    /// The resource group that holds the cluster resource.
+    ClusterResourceGroup,
+    /// The node resource group (`MC_...`): scale sets and VMs.
+    NodeResourceGroup,
+    /// The resource group of each subnet a pool names (a pool in a virtual network AKS made
+    /// names none, and no subnet is read).
+    SubnetResourceGroup,
+    /// The subscription: activity log, usages, the subscription and its resource providers.
+    Subscription,
+}
+
+/// One action a command needs at one scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleNeed {
+    /// The command.
+    pub command: Command,
+    /// The RBAC action (`Microsoft.Compute/virtualMachineScaleSets/restart/action`).
+    pub action: String,
+    /// Where it is needed.
+    pub scope: NeedScope,
+    /// The operations that need it, as errors and logs name them (`restart scale set VMs`).
+    pub operations: Vec<&'static str>,
+}
+
+const SUB: &str = "00000000-0000-0000-0000-000000000000";
+const NODE_RG: &str = "node-rg";
+
+impl Requests {
+    /// Every action each command needs, with its scope, derived from the requests the command
+    /// sends (names in them are placeholders: actions do not depend on names).
+    pub fn role_needs(&self) -> Vec<RoleNeed> {
+        let cluster = ClusterRef {
+            subscription: SUB.into(),
+            resource_group: "cluster-rg".into(),
+            name: "cluster".into(),
+        };
+        let scale_set_vm = ProviderId::ScaleSetVm {
+            subscription: SUB.into(),
+            resource_group: NODE_RG.into(),
+            scale_set: "vmss".into(),
+            instance_id: "0".into(),
+        };
+        let vm = ProviderId::Vm {
+            subscription: SUB.into(),
+            resource_group: NODE_RG.into(),
+            name: "vm".into(),
+        };
+        let ids = ["0".to_owned()];
+        let model = serde_json::Value::Null;
+        let poll = |namespace: &str| {
+            let mut url = self.endpoint().clone();
+            url.set_path(&format!(
+                "/subscriptions/{SUB}/providers/{namespace}/locations/westeurope/operations/0"
+            ));
+            url.set_query(Some("api-version=1"));
+            self.follow("poll operation", "", url.as_str())
+        };
+        let group = |resource_group: &str| Scope::ResourceGroup {
+            subscription: SUB.into(),
+            resource_group: resource_group.into(),
+        };
+        let activity = ActivityQuery {
+            subscription: SUB.into(),
+            from: jiff::Timestamp::UNIX_EPOCH,
+            to: jiff::Timestamp::UNIX_EPOCH,
+            scope: ActivityScope::ResourceGroup(NODE_RG.into()),
+            status: None,
+        };
+        let subnet = format!(
+            "/subscriptions/{SUB}/resourceGroups/net-rg/providers/Microsoft.Network/virtualNetworks/vnet/subnets/s"
+        );
+        // The cluster read of `CloudProvider::cluster`: repair and reconcile both make it.
+        let read_cluster = || {
+            vec![
+                (NeedScope::Cluster, self.get_cluster(&cluster)),
+                (NeedScope::Cluster, self.list_pools(&cluster)),
+                (
+                    NeedScope::NodeResourceGroup,
+                    self.list_scale_sets(SUB, NODE_RG),
+                ),
+            ]
+        };
+        let mut repair = read_cluster();
+        for action in [
+            VmAction::Reboot,
+            VmAction::Reimage,
+            VmAction::Redeploy,
+            VmAction::Update,
+        ] {
+            repair.push((
+                NeedScope::NodeResourceGroup,
+                self.scale_set_action(SUB, NODE_RG, "vmss", action, &ids),
+            ));
+            for target in [&scale_set_vm, &vm] {
+                repair.push((NeedScope::NodeResourceGroup, self.vm_action(target, action)));
+            }
+        }
+        for target in [&scale_set_vm, &vm] {
+            repair.push((NeedScope::NodeResourceGroup, self.get_vm(target)));
+        }
+        repair.push((NeedScope::NodeResourceGroup, poll("Microsoft.Compute")));
+        let diagnosis = vec![
+            (NeedScope::Cluster, self.get_cluster(&cluster)),
+            (NeedScope::Cluster, self.list_pools(&cluster)),
+            (
+                NeedScope::NodeResourceGroup,
+                self.list_scale_sets(SUB, NODE_RG),
+            ),
+            (
+                NeedScope::NodeResourceGroup,
+                self.list_scale_set_vms(SUB, NODE_RG, "vmss"),
+            ),
+            (
+                NeedScope::ClusterResourceGroup,
+                self.list_locks(&group("cluster-rg")),
+            ),
+            (
+                NeedScope::NodeResourceGroup,
+                self.list_locks(&group(NODE_RG)),
+            ),
+            (
+                NeedScope::ClusterResourceGroup,
+                self.list_policy_assignments(&group("cluster-rg")),
+            ),
+            (
+                NeedScope::NodeResourceGroup,
+                self.list_policy_assignments(&group(NODE_RG)),
+            ),
+            (NeedScope::SubnetResourceGroup, self.get_subnet(&subnet)),
+            (NeedScope::Subscription, self.list_activity_log(&activity)),
+            (
+                NeedScope::Subscription,
+                self.list_compute_usages(SUB, "westeurope"),
+            ),
+            (
+                NeedScope::Subscription,
+                self.list_network_usages(SUB, "westeurope"),
+            ),
+            (NeedScope::Subscription, self.get_subscription(SUB)),
+            (
+                NeedScope::Subscription,
+                self.get_provider(SUB, "Microsoft.Compute"),
+            ),
+        ];
+        let mut reconcile = read_cluster();
+        reconcile.extend([
+            (NeedScope::Cluster, self.put_cluster(&cluster, &model, None)),
+            (NeedScope::Cluster, self.get_pool(&cluster, "pool")),
+            (
+                NeedScope::Cluster,
+                self.put_pool(&cluster, "pool", &model, None),
+            ),
+            (NeedScope::Cluster, poll("Microsoft.ContainerService")),
+            (
+                NeedScope::NodeResourceGroup,
+                self.list_scale_set_vms(SUB, NODE_RG, "vmss"),
+            ),
+            (NeedScope::NodeResourceGroup, self.get_vm(&scale_set_vm)),
+            (NeedScope::NodeResourceGroup, self.get_vm(&vm)),
+            (
+                NeedScope::NodeResourceGroup,
+                self.vm_action(&scale_set_vm, VmAction::Update),
+            ),
+            (
+                NeedScope::NodeResourceGroup,
+                self.vm_action(&vm, VmAction::Update),
+            ),
+            (NeedScope::NodeResourceGroup, poll("Microsoft.Compute")),
+        ]);
+        let mut needs: Vec<RoleNeed> = Vec::new();
+        for (command, requests) in [
+            (Command::Repair, repair),
+            (Command::Diagnosis, diagnosis),
+            (Command::Reconcile, reconcile),
+        ] {
+            for (scope, req) in requests {
+                let action = req.required_action();
+                let same = needs.iter_mut().find(|n| {
+                    n.command == command
+                        && n.scope == scope
+                        && n.action.eq_ignore_ascii_case(&action)
+                });
+                match same {
+                    Some(need) if need.operations.contains(&req.operation) => {}
+                    Some(need) => need.operations.push(req.operation),
+                    None => needs.push(RoleNeed {
+                        command,
+                        action,
+                        scope,
+                        operations: vec![req.operation],
+                    }),
+                }
+            }
+        }
+        needs
+    }
+}
 
 /// The action `method` on `path` needs (`Microsoft.Compute/virtualMachineScaleSets/restart/action`).
 /// Paths without a provider are the subscription's own (`Microsoft.Resources/...`).
@@ -142,6 +379,10 @@ mod tests {
             ),
             ("get_subscription", r.get_subscription(SUB)),
             (
+                "list_permissions",
+                r.list_permissions(&format!("/subscriptions/{SUB}/resourceGroups/{NODE_RG}")),
+            ),
+            (
                 "get_provider",
                 r.get_provider(SUB, "Microsoft.ContainerService"),
             ),
@@ -169,7 +410,7 @@ mod tests {
     fn builders_in_source() -> BTreeSet<String> {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/requests");
         let mut names = BTreeSet::new();
-        for file in ["mod.rs", "aks.rs", "compute.rs", "diag.rs"] {
+        for file in ["mod.rs", "access.rs", "aks.rs", "compute.rs", "diag.rs"] {
             let text = std::fs::read_to_string(dir.join(file)).expect("read source");
             let mut signature = String::new();
             for line in text.lines() {
@@ -224,6 +465,12 @@ mod tests {
         let mut missing = Vec::new();
         for (name, req) in every_request() {
             let action = req.required_action();
+            if UNGATED_ACTIONS
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&action))
+            {
+                continue;
+            }
             if !granted.contains(&action.to_ascii_lowercase()) {
                 missing.push(format!("{name} ({}): {action}", req.operation));
             }
@@ -234,6 +481,75 @@ mod tests {
             missing.is_empty() && unused.is_empty(),
             "deploy/azure-role.json lacks {missing:#?}\nand grants unused {unused:#?}"
         );
+    }
+
+    #[test]
+    fn every_command_need_is_granted_by_the_custom_role() {
+        let granted = role_actions();
+        let needs = requests().role_needs();
+        let missing: Vec<String> = needs
+            .iter()
+            .filter(|n| !granted.contains(&n.action.to_ascii_lowercase()))
+            .map(|n| format!("{} needs {}", n.command.name(), n.action))
+            .collect();
+        assert!(missing.is_empty(), "{missing:#?}");
+        for command in Command::ALL {
+            assert!(needs.iter().any(|n| n.command == command), "{command:?}");
+        }
+    }
+
+    #[test]
+    fn needs_are_grouped_by_command_and_scope() {
+        let needs = requests().role_needs();
+        let find = |command: Command, action: &str| {
+            needs
+                .iter()
+                .find(|n| n.command == command && n.action == action)
+                .unwrap_or_else(|| panic!("{command:?} does not need {action}"))
+        };
+        let restart = find(
+            Command::Repair,
+            "Microsoft.Compute/virtualMachineScaleSets/restart/action",
+        );
+        assert_eq!(restart.scope, NeedScope::NodeResourceGroup);
+        assert_eq!(restart.operations, ["restart scale set VMs"]);
+        let activity = find(
+            Command::Diagnosis,
+            "Microsoft.Insights/eventtypes/values/read",
+        );
+        assert_eq!(activity.scope, NeedScope::Subscription);
+        let put = find(
+            Command::Reconcile,
+            "Microsoft.ContainerService/managedClusters/agentPools/write",
+        );
+        assert_eq!(put.scope, NeedScope::Cluster);
+        assert_eq!(
+            find(
+                Command::Diagnosis,
+                "Microsoft.Network/virtualNetworks/subnets/read"
+            )
+            .scope,
+            NeedScope::SubnetResourceGroup
+        );
+        // Diagnosis never acts, and repair never writes the cluster.
+        assert!(
+            needs
+                .iter()
+                .filter(|n| n.command == Command::Diagnosis)
+                .all(|n| n.action.ends_with("/read"))
+        );
+        assert!(!needs.iter().any(|n| n.command == Command::Repair
+            && n.action.starts_with("Microsoft.ContainerService/")
+            && !n.action.ends_with("/read")));
+        // One row per command, action and scope.
+        for (i, a) in needs.iter().enumerate() {
+            assert!(
+                !needs[i + 1..]
+                    .iter()
+                    .any(|b| (a.command, a.scope, &a.action) == (b.command, b.scope, &b.action)),
+                "{a:?} twice"
+            );
+        }
     }
 
     #[test]

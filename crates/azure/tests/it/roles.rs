@@ -96,3 +96,63 @@ async fn a_missing_action_fails_with_authorization_failed_naming_it() {
         .await
         .expect("reimage is still granted");
 }
+
+#[tokio::test]
+async fn the_permissions_api_lists_the_role_and_needs_no_role_itself() {
+    let restart = "Microsoft.Compute/virtualMachineScaleSets/restart/action";
+    let h = start(ArmWorldSpec {
+        role_actions: Some(vec![
+            "Microsoft.Compute/*/read".to_owned(),
+            restart.to_owned(),
+        ]),
+        ..ArmWorldSpec::default()
+    })
+    .await;
+    let group = format!(
+        "/subscriptions/{}/resourceGroups/{}",
+        h.cluster.subscription, h.cluster.resource_group
+    );
+    let access = h
+        .provider
+        .permissions(&group)
+        .await
+        .unwrap_or_else(|e| panic!("{}", chain(&e)));
+    assert_eq!(access.scope, group);
+    assert!(access.allows(restart));
+    assert!(access.allows("Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read"));
+    assert!(!access.allows("Microsoft.ContainerService/managedClusters/read"));
+    let cluster = nodemend_azure::requests::cluster_id(&h.cluster);
+    let on_cluster = h
+        .provider
+        .permissions(&cluster)
+        .await
+        .expect("on the cluster");
+    assert!(!on_cluster.allows("Microsoft.ContainerService/managedClusters/write"));
+
+    // A role that grants nothing still lets the identity read what it holds: nothing.
+    h.sim.set_role_actions(Some(Vec::new()));
+    let none = h
+        .provider
+        .permissions(&group)
+        .await
+        .expect("still readable");
+    assert!(!none.allows(restart));
+    // No role list in the scenario: everything.
+    h.sim.set_role_actions(None);
+    let all = h.provider.permissions(&group).await.expect("readable");
+    assert!(all.allows("Microsoft.Anything/at/all/action"));
+
+    let unknown = h
+        .provider
+        .permissions(&format!(
+            "/subscriptions/{}/resourceGroups/no-such-group",
+            h.cluster.subscription
+        ))
+        .await
+        .expect_err("an unknown resource group");
+    assert!(
+        chain(&unknown).contains("ResourceGroupNotFound"),
+        "{}",
+        chain(&unknown)
+    );
+}

@@ -3,7 +3,7 @@
 //! the scope. The action is derived as ARM derives it: the provider namespace, the resource
 //! types along the path, then `read` (GET), `write` (PUT/PATCH), `delete` or `<name>/action`
 //! (POST). Written independently of the client's own derivation, so one cannot hide the
-//! other's mistake.
+//! other's mistake. Listing one's own permissions needs no role.
 
 use axum::http::Method;
 
@@ -47,16 +47,44 @@ fn verb(method: &Method) -> &'static str {
     }
 }
 
-/// Whether `allowed` (actions, with `*` wildcards at the end) grants `action`, ignoring case.
+/// Whether `allowed` (actions, where `*` stands for any run of characters) grants `action`,
+/// ignoring case. Reading one's own permissions is always allowed, as ARM allows it.
 pub(crate) fn allows(allowed: &[String], action: &str) -> bool {
     let action = action.to_ascii_lowercase();
-    allowed.iter().any(|a| {
-        let a = a.to_ascii_lowercase();
-        match a.strip_suffix('*') {
-            Some(prefix) => action.starts_with(prefix),
-            None => a == action,
+    action == PERMISSIONS_READ
+        || allowed
+            .iter()
+            .any(|a| glob(a.to_ascii_lowercase().as_bytes(), action.as_bytes()))
+}
+
+/// The action of listing one's own permissions, lower-cased.
+const PERMISSIONS_READ: &str = "microsoft.authorization/permissions/read";
+
+/// `pattern` with `*` wildcards against `text`, by backtracking over the last `*`.
+fn glob(pattern: &[u8], text: &[u8]) -> bool {
+    let (mut p, mut t) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while t < text.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, t));
+                p += 1;
+            }
+            Some(c) if *c == text[t] => {
+                p += 1;
+                t += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    p = sp + 1;
+                    t = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
         }
-    })
+    }
+    pattern[p..].iter().all(|c| *c == b'*')
 }
 
 /// The scope ARM names in the refusal: the path without its action segment.
@@ -117,5 +145,15 @@ mod tests {
             &allowed,
             "microsoft.compute/virtualmachines/restart/action"
         ));
+        assert!(allows(
+            &allowed,
+            "Microsoft.Compute/virtualMachineScaleSets/virtualMachines/read"
+        ));
+        assert!(!allows(
+            &allowed,
+            "Microsoft.Network/virtualNetworks/subnets/read"
+        ));
+        assert!(allows(&["*".to_owned()], "Microsoft.Anything/x/write"));
+        assert!(allows(&[], "Microsoft.Authorization/permissions/read"));
     }
 }

@@ -241,7 +241,8 @@ fn arm(shared: &Arc<Shared>, req: &Req) -> Response {
             return response;
         }
     };
-    let mut response = super::compute::route(shared, &mut world, req)
+    let mut response = super::permissions::route(&world, req)
+        .or_else(|| super::compute::route(shared, &mut world, req))
         .or_else(|| super::aks::route(shared, &mut world, req))
         .or_else(|| super::diag::route(shared, &mut world, req))
         .or_else(|| super::ops::route(shared, &world, req))

@@ -7,8 +7,8 @@
 //! client at it with [`ArmSim::env`]. Watch VM actions with [`ArmSim::subscribe`] (see
 //! [`events`] for how simulated kubelets use it), read the call log with [`ArmSim::calls`], and
 //! change the world while it runs with [`ArmSim::add_fault`], [`ArmSim::delete_vm`],
-//! [`ArmSim::set_vm_fault`], [`ArmSim::fail_vm`], [`ArmSim::expire_tokens`] and
-//! [`ArmSim::set_credentials_valid`].
+//! [`ArmSim::set_vm_fault`], [`ArmSim::fail_vm`], [`ArmSim::expire_tokens`],
+//! [`ArmSim::set_credentials_valid`] and [`ArmSim::set_role_actions`].
 
 mod actions;
 mod aks;
@@ -22,6 +22,7 @@ pub mod events;
 mod faults;
 mod http;
 mod ops;
+mod permissions;
 mod render;
 pub mod spec;
 mod world;
@@ -277,5 +278,11 @@ impl ArmSim {
     /// Makes the token endpoints refuse (false) or accept (true) every credential.
     pub fn set_credentials_valid(&self, valid: bool) {
         self.shared.lock().credentials_valid = valid;
+    }
+
+    /// Replaces the actions the identity's roles allow (`None`: everything), as a changed role
+    /// assignment does; the next request is judged by them.
+    pub fn set_role_actions(&self, actions: Option<Vec<String>>) {
+        self.shared.lock().spec.role_actions = actions;
     }
 }

@@ -29,9 +29,10 @@ pub struct ArmWorldSpec {
     pub providers: BTreeMap<String, String>,
     /// Who may get tokens.
     pub credentials: CredentialsSpec,
-    /// The actions the identity's role assignments allow (`*` at the end is a wildcard);
-    /// absent, everything is allowed. A request needing any other action gets 403
-    /// `AuthorizationFailed` naming it.
+    /// The actions the identity's role assignments allow (`*` is a wildcard); absent,
+    /// everything is allowed. A request needing any other action gets 403
+    /// `AuthorizationFailed` naming it; the permissions API lists these actions (`*` when
+    /// absent) at every resource group and resource.
     pub role_actions: Option<Vec<String>>,
     /// The managed cluster.
     pub cluster: ClusterSpec,

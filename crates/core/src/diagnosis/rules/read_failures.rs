@@ -26,11 +26,12 @@ enum Trouble {
 fn trouble(failure: &ReadFailure) -> Trouble {
     match &failure.error {
         ReadError::Azure(e) => match e.kind {
+            // ARM names the action it refused; a read made of several calls (a subscription
+            // and its providers) may have been refused for another than the one it is known by.
             CloudErrorKind::Forbidden => Trouble::Permission(
-                failure
-                    .needs
-                    .clone()
-                    .or_else(|| quoted_after(&e.message, "perform action '").map(str::to_owned)),
+                quoted_after(&e.message, "perform action '")
+                    .map(str::to_owned)
+                    .or_else(|| failure.needs.clone()),
             ),
             CloudErrorKind::Unauthenticated => Trouble::Unauthenticated,
             CloudErrorKind::Throttled { retry_after_secs } => Trouble::Throttled(retry_after_secs),
@@ -95,7 +96,11 @@ pub(super) fn check(facts: &Facts<'_, '_>) -> Vec<Finding> {
             if let Trouble::Throttled(Some(secs)) = trouble(failure) {
                 draft = draft.evidence("retry after", format!("{secs}s"));
             }
-            if let Some(needs) = &failure.needs {
+            let needs = match trouble(failure) {
+                Trouble::Permission(Some(action)) => Some(action),
+                _ => failure.needs.clone(),
+            };
+            if let Some(needs) = &needs {
                 draft = draft.evidence("needs", needs);
             }
             if let Some(code) = &code {
@@ -134,6 +139,29 @@ mod tests {
         assert_eq!(f.code.as_deref(), Some("AuthorizationFailed"));
         assert_eq!(f.entry.as_deref(), Some("AuthorizationFailed"));
         assert_eq!(f.severity, Severity::Warning);
+    }
+
+    #[test]
+    fn the_action_arm_refused_wins_over_the_one_the_read_is_known_by() {
+        let refused = "The client 'c' with object id 'c' does not have authorization to perform action 'Microsoft.Resources/subscriptions/providers/read' over scope '/subscriptions/sub/providers/Microsoft.Compute' or the scope is invalid.";
+        let mut failure = azure_read_failed(
+            "subscription sub",
+            CloudErrorKind::Forbidden,
+            Some("AuthorizationFailed"),
+            refused,
+        );
+        failure.needs = Some("Microsoft.Resources/subscriptions/read".into());
+        let f = &check(&facts(&snapshot().read_failed(failure)))[0];
+        assert_eq!(
+            f.title,
+            "Permission missing: Microsoft.Resources/subscriptions/providers/read"
+        );
+        assert!(
+            f.evidence.iter().any(|e| e.label == "needs"
+                && e.value == "Microsoft.Resources/subscriptions/providers/read"),
+            "{:?}",
+            f.evidence
+        );
     }
 
     #[test]
