@@ -624,7 +624,12 @@ async fn nodemend_run_as_the_service_account_repairs_a_node() {
     ));
     let refused = wait_for_log(
         &mut controller,
-        &["cannot create the NodeRepair record; not acting", &second],
+        &[
+            "cannot create the NodeRepair record; not acting",
+            &second,
+            "forbidden",
+            "noderepairs",
+        ],
         60,
     )
     .await;

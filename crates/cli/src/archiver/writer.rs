@@ -68,7 +68,7 @@ impl Writer {
             Ok(Ok(value)) => Some(value),
             Ok(Err(err)) => {
                 self.metrics.archive_errors.inc();
-                tracing::error!(operation = what, error = %err, "event archive write failed");
+                tracing::error!(operation = what, error = %crate::logging::chain(&err), "event archive write failed");
                 None
             }
             Err(err) => {

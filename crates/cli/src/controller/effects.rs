@@ -46,7 +46,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
             })
             .map(|(node, cordon)| async move {
                 if let Err(err) = set_unschedulable(api, &node.name, cordon).await {
-                    tracing::warn!(node = %node.name, error = %err, "cordon change failed");
+                    tracing::warn!(node = %node.name, error = %crate::logging::chain(&err), "cordon change failed");
                 }
             })
             .collect();
@@ -120,7 +120,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
             let progress = match drain_round(&client, &node).await {
                 Ok(progress) => progress,
                 Err(err) => {
-                    tracing::warn!(node = %node, error = %err, "drain round failed; will retry");
+                    tracing::warn!(node = %node, error = %crate::logging::chain(&err), "drain round failed; will retry");
                     nodemend_core::repair::DrainProgress::InProgress
                 }
             };
@@ -155,14 +155,14 @@ impl<C: CloudProvider + 'static> Controller<C> {
                         code: "InvalidResponse".to_owned(),
                     },
                     Some((_, Err(err))) => {
-                        tracing::warn!(node = %name, action = action.as_str(), error = %err, "repair action failed");
+                        tracing::warn!(node = %name, action = action.as_str(), error = %crate::logging::chain(&err), "repair action failed");
                         ActionResult::Failed {
                             code: err.failure_code().to_owned(),
                         }
                     }
                 },
                 Some(Err(err)) => {
-                    tracing::warn!(node = %name, error = %err, "cannot tell the node's VM from its provider ID");
+                    tracing::warn!(node = %name, error = %crate::logging::chain(&err), "cannot tell the node's VM from its provider ID");
                     ActionResult::Failed {
                         code: ProviderIdError::REPAIR_CODE.to_owned(),
                     }

@@ -65,7 +65,7 @@ type PendingEvent = (NodeView, RepairEvent, Timestamp);
 async fn write_events(recorder: EventRecorder, mut queue: mpsc::UnboundedReceiver<PendingEvent>) {
     while let Some((node, event, at)) = queue.recv().await {
         if let Err(err) = recorder.record(&node, &event, at).await {
-            tracing::warn!(node = %node.name, reason = %event.reason, error = %err, "cannot record event");
+            tracing::warn!(node = %node.name, reason = %event.reason, error = %crate::logging::chain(&err), "cannot record event");
         }
     }
 }
@@ -162,7 +162,10 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 match self.load_records().await {
                     Ok(()) => leading = true,
                     Err(err) => {
-                        tracing::warn!(error = %err, "cannot load NodeRepair records; not acting until they can be read");
+                        tracing::warn!(
+                            error = format!("{err:#}"),
+                            "cannot load NodeRepair records; not acting until they can be read"
+                        );
                         wake = Some(Timestamp::now() + jiff::SignedDuration::from_secs(5));
                         continue;
                     }
@@ -221,7 +224,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
                     let _ = reports.send(Report::PoolStates(states));
                 }
                 Err(err) => {
-                    tracing::warn!(error = %err, "cannot read agent pool states; pools are not skipped for upgrades meanwhile")
+                    tracing::warn!(error = %crate::logging::chain(&err), "cannot read agent pool states; pools are not skipped for upgrades meanwhile")
                 }
             }
         });
@@ -303,7 +306,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
         let mut batch = Vec::new();
         for ((repair, reason, node), result) in decided.starts.into_iter().zip(created) {
             if let Err(err) = result {
-                tracing::error!(node = %node.name, error = %err, "cannot create the NodeRepair record; not acting");
+                tracing::error!(node = %node.name, error = %crate::logging::chain(&err), "cannot create the NodeRepair record; not acting");
                 continue;
             }
             self.archive(Note::Repair(Box::new(repair.repair.clone()), now));
@@ -320,7 +323,7 @@ impl<C: CloudProvider + 'static> Controller<C> {
                 wake = Some(wake.map_or(at, |w| w.min(at)));
             }
             if let Err(err) = result {
-                tracing::error!(node = %node.name, error = %err, "cannot update the NodeRepair record; effects postponed");
+                tracing::error!(node = %node.name, error = %crate::logging::chain(&err), "cannot update the NodeRepair record; effects postponed");
                 wake = Some(now + jiff::SignedDuration::from_secs(5));
                 continue;
             }

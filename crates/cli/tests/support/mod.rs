@@ -121,6 +121,8 @@ impl Controller {
             .env_remove("KUBECONFIG")
             .env_remove("POD_NAMESPACE")
             .env("HOME", dir)
+            .env("NODEMEND_STATE_DIR", dir)
+            .env_remove("NODEMEND_ARCHIVE")
             .env("NO_COLOR", "1")
             .env("RUST_LOG", "info")
             .envs(env.iter().cloned())
