@@ -167,7 +167,8 @@ struct Generator {
 }
 
 impl Generator {
-    /// Events spread evenly over the 90 days before `now`, in time order.
+    /// `total` events spread evenly over the 90 days before `now`, in time order; events past
+    /// `total` go on at the same pace after `now`.
     fn new(total: u64, now: Timestamp) -> Self {
         let span = SignedDuration::from_hours(90 * 24);
         Self {
@@ -281,8 +282,8 @@ impl Ingestion {
 /// Ingests `total` events from `generator` in batches of `batch`. Retention runs as the
 /// controller runs it, between batches: here every 10,000 events, with the newest event's time
 /// as `now` (event time runs faster than the clock in a benchmark); its cost counts as
-/// ingestion time. Once the archive holds 90 days, each round prunes about as many events as
-/// it adds: the steady state of a full archive.
+/// ingestion time. Once the archive holds 90 days (after the fill), each round prunes about as
+/// many events as it adds: the steady state of a full archive.
 fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u64) -> Ingestion {
     let mut out = Ingestion {
         elapsed: Duration::ZERO,
@@ -343,7 +344,7 @@ fn main() {
     let _ = std::fs::remove_file(&path);
     let now: Timestamp = "2026-06-01T00:00:00Z".parse().expect("time");
     let mut archive = Archive::open(&path).expect("open");
-    let mut generator = Generator::new(total + 200_000, now);
+    let mut generator = Generator::new(total, now);
     println!(
         "nodemend-store archive benchmark: {total} events over 90 days, file {}",
         path.display()
@@ -415,6 +416,7 @@ fn main() {
     );
 
     println!("queries (newest first; warm page cache; median and worst of 7):");
+    let now = newest;
     let since = |days: i64| Some(now - SignedDuration::from_hours(24 * days));
     let reason = |r: &str| vec![r.to_owned()];
     time_query(
