@@ -253,6 +253,22 @@ impl Generator {
     }
 }
 
+/// CPU time (user and system) this process has used so far, from `/proc/self/stat`; zero where
+/// that is not available. Beside the wall-clock rate it shows what the archive costs when other
+/// processes share the machine.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // After the command name: state is field 3, utime 14 and stime 15 (in clock ticks).
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
 fn rate(events: u64, elapsed: Duration) -> String {
     format!("{:>9.0} events/s", events as f64 / elapsed.as_secs_f64())
 }
@@ -261,18 +277,20 @@ fn ms(d: Duration) -> String {
     format!("{:>8.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Time spent ingesting, and the part of it spent pruning.
+/// Time spent ingesting, the part of it spent pruning, and the CPU time used.
 struct Ingestion {
     elapsed: Duration,
     pruning: Duration,
     pruned: u64,
+    cpu: Duration,
 }
 
 impl Ingestion {
     fn describe(&self, events: u64) -> String {
         format!(
-            "{}  (pruning {:.0}% of it: {} old events)",
+            "{}, {} per CPU second  (pruning {:.0}% of it: {} old events)",
             rate(events, self.elapsed),
+            rate(events, self.cpu).trim_start(),
             100.0 * self.pruning.as_secs_f64() / self.elapsed.as_secs_f64().max(1e-9),
             self.pruned
         )
@@ -289,7 +307,9 @@ fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u
         elapsed: Duration::ZERO,
         pruning: Duration::ZERO,
         pruned: 0,
+        cpu: Duration::ZERO,
     };
+    let cpu = cpu_time();
     let mut done = 0;
     let mut since_prune = 0;
     while done < total {
@@ -310,6 +330,8 @@ fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u
         out.elapsed += started.elapsed();
         done += events.len() as u64;
     }
+    // Includes generating the events, a small part.
+    out.cpu = cpu_time().saturating_sub(cpu);
     out
 }
 
@@ -363,9 +385,10 @@ fn main() {
     let rest = total - first;
     let took = ingest(&mut archive, &mut generator, rest, 50_000);
     println!(
-        "  {:<58} {}  ({:.0} s, batches of 50,000)",
+        "  {:<58} {}, {} per CPU second  ({:.0} s, batches of 50,000)",
         format!("filling to {total}"),
         rate(rest, took.elapsed),
+        rate(rest, took.cpu).trim_start(),
         started.elapsed().as_secs_f64()
     );
 
@@ -375,6 +398,11 @@ fn main() {
         "  {:<58} {}",
         format!("into the full archive ({total} events)"),
         took.describe(more)
+    );
+    println!(
+        "  {:<58} {:>9}",
+        "UIDs the writer remembers",
+        archive.remembered_uids()
     );
 
     // A re-list after a watch restart delivers again what the API server still holds: here the
