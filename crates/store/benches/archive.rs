@@ -3,7 +3,10 @@
 //!
 //! `cargo bench -p nodemend-store --bench archive`; `NODEMEND_BENCH_EVENTS` sets the archive
 //! size (default 10 million), `NODEMEND_BENCH_DIR` where the file goes (default a temporary
-//! directory, removed at the end).
+//! directory, removed at the end), `NODEMEND_BENCH_BATCH` the events per ingestion transaction
+//! (default 1,000), `NODEMEND_BENCH_CHUNK` the rows per pruning transaction (default
+//! `Retention::default().chunk`) and `NODEMEND_BENCH_MORE` the events ingested into the full
+//! archive (default 200,000).
 
 use std::time::{Duration, Instant};
 
@@ -320,10 +323,7 @@ fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u
         if since_prune >= 10_000 {
             let now = events.last().map_or(Timestamp::UNIX_EPOCH, |e| e.last_seen);
             let pruning = Instant::now();
-            out.pruned += archive
-                .prune(now, Retention::default())
-                .expect("prune")
-                .events;
+            out.pruned += archive.prune(now, bench_retention()).expect("prune").events;
             out.pruning += pruning.elapsed();
             since_prune = 0;
         }
@@ -333,6 +333,18 @@ fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u
     // Includes generating the events, a small part.
     out.cpu = cpu_time().saturating_sub(cpu);
     out
+}
+
+/// The default retention, with `NODEMEND_BENCH_CHUNK` rows per pruning transaction if set.
+fn bench_retention() -> Retention {
+    let default = Retention::default();
+    Retention {
+        chunk: std::env::var("NODEMEND_BENCH_CHUNK")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default.chunk),
+        ..default
+    }
 }
 
 /// Runs `query` once to warm up, then 7 times; prints the median and the worst.
@@ -392,7 +404,10 @@ fn main() {
         started.elapsed().as_secs_f64()
     );
 
-    let more = 200_000;
+    let more: u64 = std::env::var("NODEMEND_BENCH_MORE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let took = ingest(&mut archive, &mut generator, more, batch);
     println!(
         "  {:<58} {}",

@@ -123,7 +123,7 @@ impl Archive {
     }
 
     /// How many event UIDs the writer remembers for deduplication (those of the events last
-    /// seen within [`crate::Retention::remember_uids`]); each takes about 100 bytes of memory.
+    /// seen within [`crate::Retention::remember_uids`]); each takes 100 to 160 bytes of memory.
     /// Always 0 for a read-only open.
     pub fn remembered_uids(&self) -> usize {
         self.recent.len()
