@@ -3,7 +3,10 @@
 //!
 //! `cargo bench -p nodemend-store --bench archive`; `NODEMEND_BENCH_EVENTS` sets the archive
 //! size (default 10 million), `NODEMEND_BENCH_DIR` where the file goes (default a temporary
-//! directory, removed at the end).
+//! directory, removed at the end), `NODEMEND_BENCH_BATCH` the events per ingestion transaction
+//! (default 1,000), `NODEMEND_BENCH_CHUNK` the rows per pruning transaction (default
+//! `Retention::default().chunk`) and `NODEMEND_BENCH_MORE` the events ingested into the full
+//! archive (default 200,000).
 
 use std::time::{Duration, Instant};
 
@@ -167,7 +170,8 @@ struct Generator {
 }
 
 impl Generator {
-    /// Events spread evenly over the 90 days before `now`, in time order.
+    /// `total` events spread evenly over the 90 days before `now`, in time order; events past
+    /// `total` go on at the same pace after `now`.
     fn new(total: u64, now: Timestamp) -> Self {
         let span = SignedDuration::from_hours(90 * 24);
         Self {
@@ -252,6 +256,22 @@ impl Generator {
     }
 }
 
+/// CPU time (user and system) this process has used so far, from `/proc/self/stat`; zero where
+/// that is not available. Beside the wall-clock rate it shows what the archive costs when other
+/// processes share the machine.
+fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or(Vec::new(), |(_, rest)| rest.split_whitespace().collect());
+    // After the command name: state is field 3, utime 14 and stime 15 (in clock ticks).
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|f| f.parse::<u64>().ok()))
+        .sum();
+    Duration::from_millis(ticks * 10)
+}
+
 fn rate(events: u64, elapsed: Duration) -> String {
     format!("{:>9.0} events/s", events as f64 / elapsed.as_secs_f64())
 }
@@ -260,18 +280,20 @@ fn ms(d: Duration) -> String {
     format!("{:>8.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Time spent ingesting, and the part of it spent pruning.
+/// Time spent ingesting, the part of it spent pruning, and the CPU time used.
 struct Ingestion {
     elapsed: Duration,
     pruning: Duration,
     pruned: u64,
+    cpu: Duration,
 }
 
 impl Ingestion {
     fn describe(&self, events: u64) -> String {
         format!(
-            "{}  (pruning {:.0}% of it: {} old events)",
+            "{}, {} per CPU second  (pruning {:.0}% of it: {} old events)",
             rate(events, self.elapsed),
+            rate(events, self.cpu).trim_start(),
             100.0 * self.pruning.as_secs_f64() / self.elapsed.as_secs_f64().max(1e-9),
             self.pruned
         )
@@ -281,14 +303,16 @@ impl Ingestion {
 /// Ingests `total` events from `generator` in batches of `batch`. Retention runs as the
 /// controller runs it, between batches: here every 10,000 events, with the newest event's time
 /// as `now` (event time runs faster than the clock in a benchmark); its cost counts as
-/// ingestion time. Once the archive holds 90 days, each round prunes about as many events as
-/// it adds: the steady state of a full archive.
+/// ingestion time. Once the archive holds 90 days (after the fill), each round prunes about as
+/// many events as it adds: the steady state of a full archive.
 fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u64) -> Ingestion {
     let mut out = Ingestion {
         elapsed: Duration::ZERO,
         pruning: Duration::ZERO,
         pruned: 0,
+        cpu: Duration::ZERO,
     };
+    let cpu = cpu_time();
     let mut done = 0;
     let mut since_prune = 0;
     while done < total {
@@ -299,17 +323,28 @@ fn ingest(archive: &mut Archive, generator: &mut Generator, total: u64, batch: u
         if since_prune >= 10_000 {
             let now = events.last().map_or(Timestamp::UNIX_EPOCH, |e| e.last_seen);
             let pruning = Instant::now();
-            out.pruned += archive
-                .prune(now, Retention::default())
-                .expect("prune")
-                .events;
+            out.pruned += archive.prune(now, bench_retention()).expect("prune").events;
             out.pruning += pruning.elapsed();
             since_prune = 0;
         }
         out.elapsed += started.elapsed();
         done += events.len() as u64;
     }
+    // Includes generating the events, a small part.
+    out.cpu = cpu_time().saturating_sub(cpu);
     out
+}
+
+/// The default retention, with `NODEMEND_BENCH_CHUNK` rows per pruning transaction if set.
+fn bench_retention() -> Retention {
+    let default = Retention::default();
+    Retention {
+        chunk: std::env::var("NODEMEND_BENCH_CHUNK")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default.chunk),
+        ..default
+    }
 }
 
 /// Runs `query` once to warm up, then 7 times; prints the median and the worst.
@@ -343,7 +378,7 @@ fn main() {
     let _ = std::fs::remove_file(&path);
     let now: Timestamp = "2026-06-01T00:00:00Z".parse().expect("time");
     let mut archive = Archive::open(&path).expect("open");
-    let mut generator = Generator::new(total + 200_000, now);
+    let mut generator = Generator::new(total, now);
     println!(
         "nodemend-store archive benchmark: {total} events over 90 days, file {}",
         path.display()
@@ -362,18 +397,27 @@ fn main() {
     let rest = total - first;
     let took = ingest(&mut archive, &mut generator, rest, 50_000);
     println!(
-        "  {:<58} {}  ({:.0} s, batches of 50,000)",
+        "  {:<58} {}, {} per CPU second  ({:.0} s, batches of 50,000)",
         format!("filling to {total}"),
         rate(rest, took.elapsed),
+        rate(rest, took.cpu).trim_start(),
         started.elapsed().as_secs_f64()
     );
 
-    let more = 200_000;
+    let more: u64 = std::env::var("NODEMEND_BENCH_MORE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
     let took = ingest(&mut archive, &mut generator, more, batch);
     println!(
         "  {:<58} {}",
         format!("into the full archive ({total} events)"),
         took.describe(more)
+    );
+    println!(
+        "  {:<58} {:>9}",
+        "UIDs the writer remembers",
+        archive.remembered_uids()
     );
 
     // A re-list after a watch restart delivers again what the API server still holds: here the
@@ -415,6 +459,7 @@ fn main() {
     );
 
     println!("queries (newest first; warm page cache; median and worst of 7):");
+    let now = newest;
     let since = |days: i64| Some(now - SignedDuration::from_hours(24 * days));
     let reason = |r: &str| vec![r.to_owned()];
     time_query(

@@ -4,6 +4,10 @@
 //! dedicated thread (or behind a mutex used from `tokio::task::spawn_blocking`) and feeds it
 //! batches; readers such as `nodemend events` open their own, which WAL mode lets run beside
 //! the writer.
+//!
+//! There must be one writer per archive file: the writer remembers the recent event UIDs in
+//! memory for deduplication ([`crate::recent`]), so a second writer would not see the first
+//! one's events and could store them again.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,6 +15,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 use crate::error::{Error, Result};
+use crate::recent::RecentUids;
 use crate::schema;
 
 /// How long a call waits for another connection's write lock before failing.
@@ -28,6 +33,8 @@ const PRAGMAS: &str = "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; \
 pub struct Archive {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
+    /// The writer's recent UIDs; empty for a read-only open.
+    pub(crate) recent: RecentUids,
 }
 
 impl std::fmt::Debug for Archive {
@@ -42,6 +49,10 @@ impl Archive {
     /// Opens `path` for reading and writing, creating it if missing and migrating it to the
     /// latest schema. A file that is not an archive, or is newer than this build, is refused
     /// untouched.
+    ///
+    /// This is the archive's one writer: it loads the UIDs of the events last seen within the
+    /// deduplication window (as of the last prune) into memory, so no other process may write
+    /// the same file while it is open.
     pub fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_owned();
         let open = |source| Error::Open {
@@ -54,13 +65,15 @@ impl Archive {
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
             .map_err(open)?;
         conn.execute_batch(PRAGMAS).map_err(open)?;
+        let recent = RecentUids::load(&conn).map_err(open)?;
         tracing::info!(
             path = %path.display(),
             from_version = from,
             version = schema::latest_version(),
+            remembered_uids = recent.len(),
             "event archive opened"
         );
-        Ok(Self { conn, path })
+        Ok(Self { conn, path, recent })
     }
 
     /// Opens an existing archive for queries only. It must already be at the latest schema.
@@ -74,7 +87,11 @@ impl Archive {
         let conn = Connection::open_with_flags(&path, flags).map_err(open)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open)?;
         schema::check_current(&conn, &path)?;
-        Ok(Self { conn, path })
+        Ok(Self {
+            conn,
+            path,
+            recent: RecentUids::empty(),
+        })
     }
 
     /// The archive file.
@@ -103,6 +120,13 @@ impl Archive {
             path: self.path.clone(),
             source,
         }
+    }
+
+    /// How many event UIDs the writer remembers for deduplication (those of the events last
+    /// seen within [`crate::Retention::remember_uids`]); each takes 100 to 160 bytes of memory.
+    /// Always 0 for a read-only open.
+    pub fn remembered_uids(&self) -> usize {
+        self.recent.len()
     }
 
     /// The newest position of the change feed: start [`Archive::follow`] here to see only

@@ -17,6 +17,7 @@ mod error;
 mod event;
 mod ingest;
 mod query;
+mod recent;
 mod repairs;
 mod retention;
 mod schema;

@@ -118,6 +118,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX deliveries_by_time ON deliveries (fired_at);
     CREATE INDEX deliveries_pending ON deliveries (fired_at) WHERE status = 'pending';
     ",
+    // 3: the writer remembers recent UIDs in memory; `feed.uids_since` says from when (NULL:
+    // from the start). An archive from version 2 remembers what its `recent_uids` held.
+    r"
+    ALTER TABLE feed ADD COLUMN uids_since INTEGER;
+    UPDATE feed SET uids_since = coalesce(
+        (SELECT min(last_seen) FROM recent_uids),
+        (SELECT max(last_seen) + 1 FROM events)
+    );
+    DROP TABLE recent_uids;
+    ",
 ];
 
 /// The schema version this build writes.

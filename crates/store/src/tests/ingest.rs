@@ -1,5 +1,5 @@
 use super::{archive, event, t};
-use crate::{EventFilter, IngestStats, Ingested};
+use crate::{Archive, EventFilter, IngestStats, Ingested};
 
 #[test]
 fn a_repeated_delivery_is_stored_once() {
@@ -89,6 +89,58 @@ fn a_failed_batch_stores_nothing() {
             .is_empty()
     );
     assert_eq!(archive.latest_seq().unwrap(), 0);
+    // The failed batch left nothing remembered either.
+    archive.conn.execute_batch("DROP TRIGGER refuse;").unwrap();
+    assert_eq!(
+        archive.ingest(&[event("good")]).unwrap(),
+        [Ingested::Inserted]
+    );
+}
+
+#[test]
+fn a_uid_twice_in_one_batch_is_inserted_then_updated() {
+    let (_dir, mut archive) = archive();
+    let grown = event("a").counted(3).seen(t(5));
+    let results = archive.ingest(&[event("a"), grown.clone()]).unwrap();
+    assert_eq!(
+        results,
+        [Ingested::Inserted, Ingested::Updated { previous: 1 }]
+    );
+    let stored = archive.events(&EventFilter::default(), 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].event.count, 3);
+    assert_eq!(archive.ingest(&[grown]).unwrap(), [Ingested::Unchanged]);
+    assert_eq!(archive.remembered_uids(), 1);
+}
+
+#[test]
+fn a_reopened_writer_remembers_the_recent_uids() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    {
+        let mut first = Archive::open(&path).unwrap();
+        first.ingest(&[event("a"), event("b")]).unwrap();
+        first.ingest(&[event("a").counted(2).seen(t(3))]).unwrap();
+    }
+    assert_eq!(Archive::open_read_only(&path).unwrap().remembered_uids(), 0);
+    let mut again = Archive::open(&path).unwrap();
+    assert_eq!(again.remembered_uids(), 2);
+    let results = again
+        .ingest(&[
+            event("a").counted(2).seen(t(3)),
+            event("b"),
+            event("b").counted(5).seen(t(4)),
+        ])
+        .unwrap();
+    assert_eq!(
+        results,
+        [
+            Ingested::Unchanged,
+            Ingested::Unchanged,
+            Ingested::Updated { previous: 1 }
+        ]
+    );
+    assert_eq!(again.events(&EventFilter::default(), 10).unwrap().len(), 2);
 }
 
 #[test]

@@ -1,7 +1,7 @@
 use jiff::SignedDuration;
 
 use super::{archive, event, t, uids};
-use crate::{EventFilter, Pruned, Retention};
+use crate::{Archive, EventFilter, Pruned, Retention};
 
 #[test]
 fn prunes_exactly_what_is_older_than_the_window() {
@@ -133,6 +133,52 @@ fn event_uids_are_remembered_for_their_own_window() {
     assert_eq!(
         archive.ingest(&[event("a")]).unwrap(),
         [crate::Ingested::Inserted]
+    );
+}
+
+#[test]
+fn a_reopened_writer_forgets_what_pruning_forgot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let hour = SignedDuration::from_hours(1);
+    let retention = Retention {
+        remember_uids: hour,
+        ..Retention::default()
+    };
+    {
+        let mut first = Archive::open(&path).unwrap();
+        first
+            .ingest(&[event("old").seen(t(0)), event("new").seen(t(2))])
+            .unwrap();
+        assert_eq!(first.prune(t(1) + hour, retention).unwrap().uids, 1);
+        // An earlier `now` brings nothing back.
+        assert_eq!(first.prune(t(0), retention).unwrap().uids, 0);
+    }
+    let mut again = Archive::open(&path).unwrap();
+    assert_eq!(again.remembered_uids(), 1);
+    assert_eq!(
+        again
+            .ingest(&[event("old").seen(t(0)), event("new").seen(t(2))])
+            .unwrap(),
+        [crate::Ingested::Inserted, crate::Ingested::Unchanged]
+    );
+}
+
+#[test]
+fn uids_of_events_pruned_from_the_archive_are_forgotten() {
+    let (_dir, mut archive) = archive();
+    archive.ingest(&[event("a").seen(t(0))]).unwrap();
+    let short = Retention {
+        window: SignedDuration::from_secs(10),
+        remember_uids: SignedDuration::from_hours(6),
+        ..Retention::default()
+    };
+    let pruned = archive.prune(t(11), short).unwrap();
+    assert_eq!((pruned.events, pruned.uids), (1, 1));
+    assert_eq!(
+        archive.ingest(&[event("a").seen(t(0))]).unwrap(),
+        [crate::Ingested::Inserted],
+        "its row is gone, so a delivery stores it again"
     );
 }
 

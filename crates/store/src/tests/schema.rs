@@ -1,7 +1,9 @@
 use rusqlite::Connection;
 
 use crate::schema::{APPLICATION_ID, MIGRATIONS, latest_version};
-use crate::{Archive, Error, EventFilter};
+use jiff::Timestamp;
+
+use crate::{Archive, ArchivedEvent, Error, EventFilter, Ingested};
 
 use super::event;
 
@@ -72,6 +74,58 @@ fn every_older_version_migrates_to_the_same_schema_and_keeps_its_rows() {
             "rows survive the migration from v{version}"
         );
         archive.ingest(&[event("after")]).unwrap();
+    }
+}
+
+#[test]
+fn a_version_2_archive_keeps_remembering_what_its_uid_table_held() {
+    let dir = tempfile::tempdir().unwrap();
+    for remembered in [true, false] {
+        let path = dir.path().join(format!("v2-{remembered}.db"));
+        file_at_version(&path, 2);
+        let conn = Connection::open(&path).unwrap();
+        for (uid, at) in [("older", 0), ("kept", 10)] {
+            conn.execute(
+                "INSERT INTO events (uid, seq, namespace, name, type, reason, message, first_seen, last_seen, count) \
+                 VALUES (?1, 1, 'default', 'e', 'Warning', 'NodeRebootError', 'm', ?2, ?2, 1)",
+                rusqlite::params![uid, at],
+            )
+            .unwrap();
+        }
+        if remembered {
+            conn.execute(
+                "INSERT INTO recent_uids (uid, event_id, last_seen) VALUES ('kept', 2, 10)",
+                [],
+            )
+            .unwrap();
+        }
+        drop(conn);
+        let mut archive = Archive::open(&path).unwrap();
+        let delivery = |uid: &str| ArchivedEvent {
+            uid: uid.into(),
+            first_seen: Timestamp::from_microsecond(10).unwrap(),
+            last_seen: Timestamp::from_microsecond(10).unwrap(),
+            ..event(uid)
+        };
+        let expected = if remembered {
+            Ingested::Unchanged
+        } else {
+            Ingested::Inserted
+        };
+        assert_eq!(
+            archive.ingest(&[delivery("kept")]).unwrap(),
+            [expected],
+            "remembered: {remembered}"
+        );
+        let tables: i64 = archive
+            .conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'recent_uids%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(tables, 0, "the UID table is gone");
     }
 }
 
