@@ -36,9 +36,8 @@ use anyhow::Context as _;
 use jiff::{SignedDuration, Timestamp};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ListParams, PostParams};
-use kube::{Api, CustomResourceExt};
+use kube::Api;
+use kube::api::ListParams;
 use nodemend_kube::crd::NodeRepair;
 use nodemend_sim::arm::spec::VmOp;
 use nodemend_sim::arm::{CallRecord, VmPhase};
@@ -532,25 +531,6 @@ fn logged(dir: &Path, message: &str) -> BTreeMap<String, Timestamp> {
 // ---------------------------------------------------------------------------------------------
 // The run.
 
-async fn install_crd(client: &kube::Client) -> anyhow::Result<()> {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match crds
-        .create(&PostParams::default(), &NodeRepair::crd())
-        .await
-    {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 409 => {}
-        Err(err) => return Err(err).context("cannot install the NodeRepair CRD"),
-    }
-    let records: Api<NodeRepair> = Api::all(client.clone());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while records.list(&ListParams::default().limit(1)).await.is_err() {
-        anyhow::ensure!(Instant::now() < deadline, "the CRD was not served");
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Ok(())
-}
-
 /// Waits until every kubelet has registered its node and its lease.
 async fn wait_for_fleet(client: &kube::Client, want: usize) -> anyhow::Result<()> {
     let leases: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
@@ -675,7 +655,7 @@ async fn bench() -> anyhow::Result<()> {
         },
     )
     .await?;
-    install_crd(&world.client).await?;
+    nodemend_kube::crd::install(&world.client).await?;
     let nodes = world.fleet.nodes();
     wait_for_fleet(&world.client, nodes.len()).await?;
     println!(

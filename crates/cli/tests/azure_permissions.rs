@@ -13,10 +13,9 @@ use std::time::Duration;
 
 use axum::http::Method;
 use k8s_openapi::api::core::v1::{Event, Namespace, Node};
+use kube::Api;
 use kube::api::PostParams;
-use kube::{Api, CustomResourceExt as _};
 use nodemend_azure::requests::{Command as Needed, Requests, UNGATED_ACTIONS, required_action};
-use nodemend_kube::crd::NodeRepair;
 use nodemend_sim::arm::CallRecord;
 use nodemend_sim::arm::spec::VmOp;
 use nodemend_sim::fleet::KubeletFault;
@@ -204,9 +203,7 @@ async fn the_custom_role_is_enough_for_a_repair_by_nodemend_run() {
     let world = start("perm-repair").await;
     let client = world.sim.client.clone();
     ensure_namespace(&client, "nodemend").await;
-    let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
-        Api::all(client.clone());
-    crds.create(&PostParams::default(), &NodeRepair::crd())
+    nodemend_kube::crd::install(&client)
         .await
         .expect("install the NodeRepair CRD");
     let mut controller = Controller::start(

@@ -264,6 +264,38 @@ pub fn from_record(record: &NodeRepair) -> Result<Repair, RecordError> {
     })
 }
 
+/// How long [`install`] waits for the API server to serve NodeRepair resources.
+const SERVED_WITHIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Creates the NodeRepair CRD (one that exists is left as it is) and waits until its resources
+/// are served: what the simulators do before a controller starts (in a cluster, the manifests
+/// in `deploy/` install it).
+pub async fn install(client: &kube::Client) -> crate::error::Result<()> {
+    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+    use kube::CustomResourceExt as _;
+    use kube::api::{Api, ListParams, PostParams};
+    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+    match crds
+        .create(&PostParams::default(), &NodeRepair::crd())
+        .await
+    {
+        Ok(_) => {}
+        Err(err) if crate::error::has_status(&err, 409) => {}
+        Err(err) => return Err(crate::error::Error::InstallCrd(err)),
+    }
+    let records: Api<NodeRepair> = Api::all(client.clone());
+    let deadline = tokio::time::Instant::now() + SERVED_WITHIN;
+    while records.list(&ListParams::default().limit(1)).await.is_err() {
+        if tokio::time::Instant::now() >= deadline {
+            return Err(crate::error::Error::CrdNotServed {
+                seconds: SERVED_WITHIN.as_secs(),
+            });
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,15 @@ pub enum Error {
         #[source]
         source: kube::Error,
     },
+    /// Installing the NodeRepair CRD failed.
+    #[error("cannot install the NodeRepair CRD")]
+    InstallCrd(#[source] kube::Error),
+    /// The NodeRepair CRD was created but its resources were not served in time.
+    #[error("the NodeRepair CRD was not served within {seconds} s")]
+    CrdNotServed {
+        /// How long was waited.
+        seconds: u64,
+    },
     /// Asking the API server whether this identity may do something failed.
     #[error("cannot review access to {verb} {resource}")]
     AccessReview {

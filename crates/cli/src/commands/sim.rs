@@ -5,10 +5,6 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::PostParams;
-use kube::{Api, CustomResourceExt};
-use nodemend_kube::crd::NodeRepair;
 use nodemend_sim::scenario::{BUILTIN, Scenario};
 use nodemend_sim::world::{SimWorld, WorldOptions};
 
@@ -94,15 +90,7 @@ fn serve(args: ServeArgs) -> anyhow::Result<Outcome> {
         )
         .await
         .context("cannot start the simulators")?;
-        let crds: Api<CustomResourceDefinition> = Api::all(world.client.clone());
-        match crds
-            .create(&PostParams::default(), &NodeRepair::crd())
-            .await
-        {
-            Ok(_) => {}
-            Err(kube::Error::Api(s)) if s.code == 409 => {}
-            Err(err) => return Err(err).context("cannot install the NodeRepair CRD"),
-        }
+        nodemend_kube::crd::install(&world.client).await?;
         println!(
             "nodemend simulators ready: scenario {}, {} nodes; kubeconfig {}, ARM environment {}",
             world.scenario.name,

@@ -16,12 +16,10 @@ use anyhow::Context as _;
 
 use crate::archiver::{self, ArchiveSink, ArchiverConfig};
 use k8s_openapi::api::core::v1::Node;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-use kube::api::{ListParams, PostParams};
-use kube::{Api, CustomResourceExt};
+use kube::Api;
+use kube::api::ListParams;
 use nodemend_azure::{ArmConfig, AzureProvider};
 use nodemend_core::cloud::ClusterRef;
-use nodemend_kube::crd::NodeRepair;
 use nodemend_sim::scenario::Scenario;
 use nodemend_sim::world::{SimWorld, WorldOptions};
 use serde::Serialize;
@@ -79,28 +77,6 @@ fn provider(world: &SimWorld) -> anyhow::Result<AzureProvider> {
     env.insert("IDENTITY_ENDPOINT".into(), world.arm.identity_endpoint());
     let config = ArmConfig::from_env(|name| env.get(name).cloned(), None, None)?;
     Ok(AzureProvider::new(&config)?)
-}
-
-async fn install_crd(client: &kube::Client) -> anyhow::Result<()> {
-    let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
-    match crds
-        .create(&PostParams::default(), &NodeRepair::crd())
-        .await
-    {
-        Ok(_) => {}
-        Err(kube::Error::Api(s)) if s.code == 409 => {}
-        Err(err) => return Err(err).context("cannot install the NodeRepair CRD"),
-    }
-    let records: Api<NodeRepair> = Api::all(client.clone());
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while records.list(&ListParams::default().limit(1)).await.is_err() {
-        anyhow::ensure!(
-            Instant::now() < deadline,
-            "the NodeRepair CRD was not served within 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Ok(())
 }
 
 async fn wait_for_nodes(client: &kube::Client, want: usize) -> anyhow::Result<()> {
@@ -191,7 +167,7 @@ pub(crate) async fn play(options: DemoOptions) -> anyhow::Result<Summary> {
     )
     .await
     .context("cannot start the simulated cluster")?;
-    install_crd(&world.client).await?;
+    nodemend_kube::crd::install(&world.client).await?;
     wait_for_nodes(&world.client, world.fleet.nodes().len()).await?;
     timeline.line(&format!(
         "{} nodes Ready; Kubernetes API at {}, ARM at {}",
