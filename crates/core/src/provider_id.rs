@@ -75,6 +75,27 @@ impl ProviderId {
         }
     }
 
+    /// The `az` command that re-applies the VM's model (what clears a Failed provisioning state
+    /// left by, for example, a disk detach): `az vmss update-instances` for a scale-set
+    /// instance, `az vm update` for a standalone VM.
+    pub fn update_command(&self) -> String {
+        match self {
+            ProviderId::ScaleSetVm {
+                resource_group,
+                scale_set,
+                instance_id,
+                ..
+            } => format!(
+                "az vmss update-instances --resource-group {resource_group} --name {scale_set} --instance-ids {instance_id}"
+            ),
+            ProviderId::Vm {
+                resource_group,
+                name,
+                ..
+            } => format!("az vm update --resource-group {resource_group} --name {name}"),
+        }
+    }
+
     /// The ARM resource ID of the VM (the provider ID without its `azure://` scheme).
     pub fn arm_id(&self) -> String {
         let mut id = format!(

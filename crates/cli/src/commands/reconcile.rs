@@ -305,7 +305,7 @@ async fn plan(
                     }
                     ProviderId::Vm { .. } => "re-apply the VM's model",
                 },
-                az: update_command(&id),
+                az: id.update_command(),
                 scope: vec![id.arm_id(), format!("node/{name}")],
                 action: Action::Update(id),
             })
@@ -370,25 +370,6 @@ async fn vm_by_computer_name(
                 cluster.name
             )
         })
-}
-
-/// The `az` command that re-applies a VM's model.
-fn update_command(id: &ProviderId) -> String {
-    match id {
-        ProviderId::ScaleSetVm {
-            resource_group,
-            scale_set,
-            instance_id,
-            ..
-        } => format!(
-            "az vmss update-instances --resource-group {resource_group} --name {scale_set} --instance-ids {instance_id}"
-        ),
-        ProviderId::Vm {
-            resource_group,
-            name,
-            ..
-        } => format!("az vm update --resource-group {resource_group} --name {name}"),
-    }
 }
 
 fn render_plan(plan: &Plan) -> String {
@@ -519,7 +500,7 @@ mod tests {
     fn the_az_equivalent_follows_the_kind_of_vm() {
         let vmss: ProviderId = "azure:///subscriptions/s/resourceGroups/mc_rg/providers/Microsoft.Compute/virtualMachineScaleSets/aks-np1-vmss/virtualMachines/3".parse().unwrap();
         assert_eq!(
-            update_command(&vmss),
+            vmss.update_command(),
             "az vmss update-instances --resource-group mc_rg --name aks-np1-vmss --instance-ids 3"
         );
         let vm: ProviderId =
@@ -527,7 +508,7 @@ mod tests {
                 .parse()
                 .unwrap();
         assert_eq!(
-            update_command(&vm),
+            vm.update_command(),
             "az vm update --resource-group mc_rg --name aks-np1-0"
         );
     }

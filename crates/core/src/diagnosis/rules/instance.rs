@@ -49,27 +49,6 @@ fn names_for(snapshot: &Snapshot, pool: &AgentPool, vm: &VmInstance) -> Placehol
     }
 }
 
-/// The command that re-applies a VM's model, which clears a Failed state left by a disk detach.
-fn update_command(vm: &VmInstance) -> String {
-    match &vm.id {
-        ProviderId::ScaleSetVm {
-            resource_group,
-            scale_set,
-            instance_id,
-            ..
-        } => format!(
-            "az vmss update-instances --resource-group {resource_group} --name {scale_set} --instance-ids {instance_id}"
-        ),
-        ProviderId::Vm {
-            resource_group,
-            name,
-            ..
-        } => {
-            format!("az vm update --resource-group {resource_group} --name {name}")
-        }
-    }
-}
-
 fn reimage_command(vm: &VmInstance) -> Option<String> {
     match &vm.id {
         ProviderId::ScaleSetVm {
@@ -149,7 +128,7 @@ pub(super) fn failed(facts: &Facts<'_, '_>) -> Vec<Finding> {
                 draft = found_evidence(draft.code(&found.code), found);
             }
             if !bootstrap {
-                draft = draft.fix(update_command(vm));
+                draft = draft.fix(vm.id.update_command());
             }
             draft = draft.entry(entry, &names);
             if bootstrap && let Some(reimage) = reimage_command(vm) {
