@@ -1,5 +1,5 @@
 //! Sending firings to webhooks: one task per delivery, retried on the schedule of
-//! [`nodemend_store::webhook::retry_delay`] (or when the receiver asks with `Retry-After`),
+//! [`nodemend_store::webhook::retry_delay`] (which obeys a receiver's `Retry-After`),
 //! each try reported back to the writer to be recorded. The URL is read when sending (a
 //! rotated Secret is picked up) and never logged or recorded: deliveries are known by the
 //! webhook's name.
@@ -13,9 +13,6 @@ use nodemend_core::alert::{Firing, Webhook, WebhookUrl, check_url};
 use nodemend_store::webhook::{payload, retry_delay};
 use nodemend_store::{Delivery, DeliveryStatus};
 use tokio::sync::mpsc;
-
-/// The longest wait between two tries, whatever a receiver's `Retry-After` says.
-const LONGEST_WAIT: SignedDuration = SignedDuration::from_mins(10);
 
 /// Sends deliveries to the configured webhooks.
 pub(super) struct Dispatcher {
@@ -98,11 +95,9 @@ async fn deliver(
 ) {
     let mut asked: Option<SignedDuration> = None;
     loop {
-        let Some(delay) = retry_delay(delivery.attempts, hook.max_attempts) else {
+        let Some(delay) = retry_delay(delivery.attempts, hook.max_attempts, asked) else {
             return;
         };
-        // A receiver that says when to come back (429 or 503 with Retry-After) is obeyed.
-        let delay = asked.unwrap_or(delay).min(LONGEST_WAIT);
         if let Ok(wait) = Duration::try_from(delay) {
             tokio::time::sleep(wait).await;
         }
@@ -123,7 +118,7 @@ async fn deliver(
             }
             Err(failure) => {
                 asked = failure.retry_after;
-                let last = retry_delay(delivery.attempts, hook.max_attempts).is_none();
+                let last = retry_delay(delivery.attempts, hook.max_attempts, None).is_none();
                 if last {
                     delivery.status = DeliveryStatus::Failed;
                     tracing::error!(rule = %delivery.rule, webhook = %hook.name, attempts = delivery.attempts, error = %failure.problem, "alert delivery failed; giving up");
@@ -173,7 +168,7 @@ async fn post(
         .send()
         .await
         .map_err(|err| Failure {
-            problem: describe(&err.without_url()),
+            problem: crate::logging::chain(&err.without_url()),
             retry_after: None,
         })?;
     let status = response.status();
@@ -190,16 +185,4 @@ async fn post(
         problem: format!("HTTP {status}"),
         retry_after,
     })
-}
-
-/// A request error with its causes, without the URL.
-fn describe(err: &reqwest::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

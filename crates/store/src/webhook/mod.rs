@@ -117,10 +117,18 @@ fn teams(firing: &Firing, cluster: &str) -> Value {
     })
 }
 
+/// The longest wait between two tries, whatever the schedule or the receiver says.
+const LONGEST_WAIT: SignedDuration = SignedDuration::from_mins(10);
+
 /// How long to wait before the next try of a delivery that has failed `failed` times, or
 /// `None` once `max_attempts` tries have been made: now for the first try, then 10 s,
-/// doubling, at most 10 minutes apart.
-pub fn retry_delay(failed: u32, max_attempts: u32) -> Option<SignedDuration> {
+/// doubling; a receiver that said when to come back (`asked`, from `Retry-After` on a 429 or
+/// 503) is obeyed instead. Never more than 10 minutes.
+pub fn retry_delay(
+    failed: u32,
+    max_attempts: u32,
+    asked: Option<SignedDuration>,
+) -> Option<SignedDuration> {
     if failed >= max_attempts {
         return None;
     }
@@ -128,7 +136,12 @@ pub fn retry_delay(failed: u32, max_attempts: u32) -> Option<SignedDuration> {
         return Some(SignedDuration::ZERO);
     }
     let secs = 10i64.saturating_mul(1i64 << (failed - 1).min(16));
-    Some(SignedDuration::from_secs(secs.min(600)))
+    let scheduled = SignedDuration::from_secs(secs);
+    Some(
+        asked
+            .unwrap_or(scheduled)
+            .clamp(SignedDuration::ZERO, LONGEST_WAIT),
+    )
 }
 
 #[cfg(test)]

@@ -97,7 +97,7 @@ fn a_firing_without_sample_or_group_still_renders() {
 
 #[test]
 fn retries_back_off_and_stop() {
-    let secs = |n| retry_delay(n, 6).map(|d| d.as_secs());
+    let secs = |n| retry_delay(n, 6, None).map(|d| d.as_secs());
     assert_eq!(
         (0..7).map(secs).collect::<Vec<_>>(),
         [
@@ -111,9 +111,21 @@ fn retries_back_off_and_stop() {
         ]
     );
     assert_eq!(
-        retry_delay(12, 100).map(|d| d.as_secs()),
+        retry_delay(12, 100, None).map(|d| d.as_secs()),
         Some(600),
         "capped at 10 minutes"
     );
-    assert_eq!(retry_delay(0, 0), None);
+    assert_eq!(retry_delay(0, 0, None), None);
+}
+
+#[test]
+fn a_receiver_that_says_when_is_obeyed_within_ten_minutes() {
+    let asked = |secs| Some(SignedDuration::from_secs(secs));
+    assert_eq!(retry_delay(1, 5, asked(1)), asked(1));
+    assert_eq!(retry_delay(3, 5, asked(3600)), asked(600));
+    assert_eq!(
+        retry_delay(5, 5, asked(1)),
+        None,
+        "out of attempts all the same"
+    );
 }
