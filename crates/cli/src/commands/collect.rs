@@ -19,7 +19,7 @@ use crate::exit::Outcome;
 use crate::logging::{self, LogFormat};
 use crate::report::{self, Format, Options};
 use crate::style::Style;
-use crate::window::parse_window;
+use crate::window::{Moment, parse_window};
 
 /// Arguments of `nodemend collect`.
 #[derive(Debug, Args)]
@@ -100,9 +100,7 @@ async fn collect_command(args: CollectArgs) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
     let (sources, target) = open_sources(&args.sources, &progress).await?;
     let now = Timestamp::now();
-    let since = now
-        .checked_sub(args.since)
-        .with_context(|| format!("--since {} reaches before year -9999", args.since))?;
+    let since = Moment::Ago(args.since).resolve(now).context("--since")?;
     let manifest = Manifest {
         tool: "nodemend",
         version: env!("CARGO_PKG_VERSION"),

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, ValueEnum};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::window::parse_window;
+use crate::window::{Moment, parse_window};
 use nodemend_core::catalog::{Catalog, Severity};
 use nodemend_core::diagnosis::{Target, diagnose};
 
@@ -165,9 +165,7 @@ async fn diagnose_command(args: DiagnoseArgs) -> anyhow::Result<Outcome> {
     let progress = Progress::stderr(args.quiet);
     let (sources, target) = open_sources(&args.sources, &progress).await?;
     let now = Timestamp::now();
-    let since = now
-        .checked_sub(args.since)
-        .with_context(|| format!("--since {} reaches before year -9999", args.since))?;
+    let since = Moment::Ago(args.since).resolve(now).context("--since")?;
     let window = Window {
         now,
         since,
