@@ -5,121 +5,23 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::Duration;
+use std::process::Output;
 
 use flate2::read::GzDecoder;
-use futures::StreamExt as _;
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Event, Node, Pod};
+use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::Api;
 use kube::api::PostParams;
-use kube::runtime::{WatchStreamExt as _, watcher};
-use nodemend_sim::scenario::Scenario;
-use nodemend_sim::world::{SimWorld, WorldOptions};
 use nodemend_store::{Archive, ArchivedEvent};
 use serde_json::{Value, json};
+use world::{World, start};
+
+mod world;
 
 /// The planted secret. Each place it is planted uses a shape the redactor must recognise.
 const SECRET: &str = "Pl4nted-S3cret-9f8e7d6c";
 
-/// A running simulated cluster and where its connection files are.
-struct World {
-    sim: SimWorld,
-    dir: tempfile::TempDir,
-}
-
-/// Starts `scenarios/<name>.toml` and waits (on a watch) until every node is Ready.
-async fn start(name: &str) -> World {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../scenarios")
-        .join(format!("{name}.toml"));
-    let scenario = Scenario::load(&path.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
-    let dir = tempfile::tempdir().expect("temporary directory");
-    let sim = SimWorld::start(
-        scenario,
-        WorldOptions {
-            kubeconfig: None,
-            state_dir: dir.path().to_owned(),
-        },
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{name}: {e}"));
-    let want = sim.fleet.nodes().len();
-    let nodes: Api<Node> = Api::all(sim.client.clone());
-    let mut ready: BTreeMap<String, bool> = BTreeMap::new();
-    let stream = watcher(nodes, watcher::Config::default()).default_backoff();
-    let mut stream = std::pin::pin!(stream);
-    let all_ready = async {
-        while let Some(event) = stream.next().await {
-            let mut note = |node: &Node| {
-                let is_ready = node
-                    .status
-                    .as_ref()
-                    .and_then(|s| s.conditions.as_ref())
-                    .is_some_and(|c| c.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
-                ready.insert(node.metadata.name.clone().unwrap_or_default(), is_ready);
-            };
-            match event {
-                Ok(watcher::Event::Apply(node) | watcher::Event::InitApply(node)) => note(&node),
-                Ok(_) => {}
-                Err(err) => panic!("{name}: node watch failed: {err}"),
-            }
-            if ready.len() >= want && ready.values().all(|r| *r) {
-                return;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(60), all_ready)
-        .await
-        .unwrap_or_else(|_| panic!("{name}: {want} nodes did not all become Ready in 60 s"));
-    World { sim, dir }
-}
-
 impl World {
-    /// `NAME=value` lines of `azure.env`.
-    fn azure_env(&self) -> Vec<(String, String)> {
-        let text = std::fs::read_to_string(self.dir.path().join("azure.env")).expect("azure.env");
-        text.lines()
-            .filter_map(|l| l.split_once('='))
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect()
-    }
-
-    /// Runs the binary (with the Azure environment when `azure`) on a blocking thread, so the
-    /// simulators keep serving on this runtime.
-    async fn nodemend(&self, args: &[&str], azure: bool) -> Output {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_nodemend"));
-        command
-            .args(args)
-            .env("NO_COLOR", "1")
-            .env_remove("KUBECONFIG")
-            .env_remove("NODEMEND_ARCHIVE")
-            .env_remove("NODEMEND_STATE_DIR")
-            .env_remove("XDG_STATE_HOME")
-            .env("HOME", self.dir.path())
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null());
-        for name in [
-            "NODEMEND_RESOURCE_GROUP",
-            "NODEMEND_CLUSTER",
-            "AZURE_SUBSCRIPTION_ID",
-            "NODEMEND_ARM_ENDPOINT",
-        ] {
-            command.env_remove(name);
-        }
-        if azure {
-            command.envs(self.azure_env());
-        }
-        tokio::task::spawn_blocking(move || command.output().expect("run nodemend"))
-            .await
-            .expect("the binary's thread")
-    }
-
-    fn kubeconfig(&self) -> String {
-        self.sim.kubeconfig.display().to_string()
-    }
-
     /// Plants the secret in a kube-system pod on `node` (environment and log), in an event
     /// about `node`, and gives CoreDNS a harmless log line.
     async fn plant(&self, node: &str) {
