@@ -142,12 +142,12 @@ pub(crate) async fn report_not_ready(client: kube::Client, sink: ArchiveSink) {
     let mut last = Vec::new();
     loop {
         index.changed.notified().await;
-        let current = match index.index.lock() {
-            Ok(i) => i.nodes_synced().then(|| not_ready_nodes(i.nodes())),
-            Err(poisoned) => {
-                let i = poisoned.into_inner();
-                i.nodes_synced().then(|| not_ready_nodes(i.nodes()))
-            }
+        let current = {
+            let i = index
+                .index
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            i.nodes_synced().then(|| not_ready_nodes(i.nodes()))
         };
         if let Some(current) = current
             && current != last

@@ -390,7 +390,12 @@ impl<C: CloudProvider + 'static> Controller<C> {
         );
         self.record_fleet_metrics(&plan);
         if self.settings.archive.is_some() {
-            self.archive(Note::Decisions(now, plan.decisions.clone()));
+            // Sent only when they changed: a pass every 100 ms under churn would otherwise
+            // have the archive compare the same decisions again and again.
+            if plan.decisions != self.state.decisions {
+                self.state.decisions = plan.decisions.clone();
+                self.archive(Note::Decisions(now, plan.decisions.clone()));
+            }
             let not_ready = not_ready_nodes(nodes.iter().copied());
             if not_ready != self.state.not_ready {
                 self.state.not_ready = not_ready.clone();

@@ -70,6 +70,8 @@ pub(crate) struct State {
     pub(crate) pool_states: BTreeMap<String, ProvisioningState>,
     /// The NotReady nodes last sent to the archive (sent again only when this changes).
     pub(crate) not_ready: Vec<(String, Timestamp)>,
+    /// The planner decisions last sent to the archive (sent again only when they change).
+    pub(crate) decisions: Vec<nodemend_core::planner::Decision>,
 }
 
 /// How often an unchanged skip reason is announced again.
